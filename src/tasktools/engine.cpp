@@ -1,0 +1,549 @@
+// Copyright (C) 2026 The TaskTools authors. SPDX-License-Identifier: MIT
+#include "engine_p.h"
+
+#include "errors.h"
+
+#include <QtCore/qcoreapplication.h>
+#include <QtCore/qcoreevent.h>
+#include <QtCore/qloggingcategory.h>
+
+#include <algorithm>
+
+Q_LOGGING_CATEGORY(lcEngine, "tasktools.pool")
+
+namespace TaskTools::Detail {
+
+namespace {
+
+const QEvent::Type StartupEventType = QEvent::Type(QEvent::registerEventType());
+
+// How many buffered tasks one sweep inspects for a caller's cancel(). Deeper ones are
+// released when they reach the head of the buffer.
+constexpr int SweepBufferDepth = 1024;
+
+} // namespace
+
+QEvent::Type Engine::wakeEventType()
+{
+    static const QEvent::Type type = QEvent::Type(QEvent::registerEventType());
+    return type;
+}
+
+Engine::Engine(PoolThread &thread)
+    : m_thread(thread),
+      m_core(thread.core()),
+      m_inbox(thread.inbox()),
+      m_size(thread.core().options.size),
+      m_timeoutNs(thread.core().timeoutNs)
+{
+    m_contexts = thread.contexts();
+}
+
+Engine::~Engine()
+{
+    Q_ASSERT(m_buffer.isEmpty());
+    Q_ASSERT(m_running.empty());
+}
+
+void Engine::begin()
+{
+    QCoreApplication::postEvent(this, new QEvent(StartupEventType));
+}
+
+bool Engine::event(QEvent *event)
+{
+    if (event->type() == wakeEventType()) {
+        if (!m_draining)
+            drain();
+        // else: the outer drain() keeps looping until both queues are idle.
+        return true;
+    }
+    if (event->type() == StartupEventType) {
+        enterContexts();
+        return true;
+    }
+    return QObject::event(event);
+}
+
+void Engine::timerEvent(QTimerEvent *event)
+{
+    if (m_draining)
+        return; // a nested event loop inside a task; the timer fires again later
+    m_sliceStart = monotonicNowNs();
+    const int id = event->timerId();
+    if (id == m_timeoutTimer.timerId()) {
+        expireTimeouts();
+    } else if (id == m_sweepTimer.timerId()) {
+        sweep();
+    } else if (id == m_graceTimer.timerId()) {
+        m_graceTimer.stop();
+        expireGrace();
+    } else {
+        QObject::timerEvent(event);
+        return;
+    }
+    if (!admit())
+        postWake();
+    afterActivity();
+}
+
+void Engine::postWake()
+{
+    QCoreApplication::postEvent(this, new QEvent(wakeEventType()));
+}
+
+bool Engine::ownsSubmitQueue()
+{
+    return m_attached;
+}
+
+// The heart of the pool: take what other threads handed over, then start what may start.
+void Engine::drain()
+{
+    m_draining = true;
+    m_sliceStart = monotonicNowNs();
+    Inbox::Batch in;
+    for (;;) {
+        m_inbox->take(in);
+        for (Inbox::Call &call : in.calls)
+            call(*this);
+        in.calls.clear();
+        if (in.stopRequested) {
+            in.stopRequested = false;
+            handleStop(in.stopBatch, in.graceDeadline);
+        }
+        for (TaskNode *node = in.completions; node;) {
+            TaskNode *next = node->next;
+            onInnerFinished(node);
+            node = next;
+        }
+        in.completions = nullptr;
+
+        if (m_attached) {
+            SubmitQueue &q = m_core.queue;
+            QMutexLocker locker(&q.mutex);
+            if (q.target == this) {
+                m_buffer.append(q.list);
+            } else {
+                m_attached = false; // stop() detached us; the rest comes with the stop request
+            }
+        }
+
+        if (!admit()) {
+            postWake(); // yield to the event loop; our wake stays pending
+            break;
+        }
+
+        bool idle = m_inbox->tryIdle();
+        if (idle && m_attached) {
+            SubmitQueue &q = m_core.queue;
+            QMutexLocker locker(&q.mutex);
+            if (q.target == this && !q.list.isEmpty())
+                idle = false;
+            else if (q.target == this)
+                q.wakePending = false;
+        }
+        if (idle)
+            break;
+    }
+    m_draining = false;
+    afterActivity();
+}
+
+bool Engine::admit()
+{
+    if (m_state != State::Running)
+        return true;
+    if (m_graceExpired) {
+        dropAll(m_buffer);
+        return true;
+    }
+    int sinceClockCheck = 0;
+    const std::size_t limit = m_size > 0 ? std::size_t(m_size) : std::size_t(-1);
+    while (!m_buffer.isEmpty() && m_running.size() < limit) {
+        TaskNode *node = m_buffer.pop();
+        if (node->isCanceled()) {
+            drop(node);
+            continue;
+        }
+        startTask(node);
+        if (++sinceClockCheck == 32) {
+            sinceClockCheck = 0;
+            if (monotonicNowNs() - m_sliceStart > SliceNs)
+                return m_buffer.isEmpty() || m_running.size() >= limit;
+        }
+    }
+    const int waiters = m_core.queue.roomWaiters.load(std::memory_order_relaxed);
+    if (waiters > 0) {
+        QMutexLocker locker(&m_core.queue.mutex);
+        m_core.queue.roomAvailable.wakeAll();
+    }
+    return true;
+}
+
+void Engine::startTask(TaskNode *node)
+{
+    Counters &c = m_core.counters;
+    c.running.store(int(m_running.size()) + 1, std::memory_order_relaxed);
+    const TaskNode::Outcome outcome = node->run(m_inbox);
+    if (outcome == TaskNode::Outcome::Running) {
+        node->runIndex = int(m_running.size());
+        m_running.push_back(node);
+        if (m_timeoutNs > 0) {
+            const qint64 deadline = monotonicNowNs() + m_timeoutNs;
+            m_deadlines.push(node, deadline);
+            armTimeout(deadline);
+        }
+    } else {
+        c.running.store(int(m_running.size()), std::memory_order_relaxed);
+        node->ended = true;
+        account(outcome);
+        node->release();
+    }
+}
+
+void Engine::onInnerFinished(TaskNode *node)
+{
+    if (!node->ended) {
+        const TaskNode::Outcome outcome = node->complete();
+        endRunning(node, outcome);
+    }
+    node->release(); // the watch's reference
+}
+
+// Ends a running asynchronous task whose outer future is already finished.
+void Engine::endRunning(TaskNode *node, TaskNode::Outcome outcome)
+{
+    Q_ASSERT(!node->ended && node->runIndex >= 0);
+    const std::size_t index = std::size_t(node->runIndex);
+    TaskNode *last = m_running.back();
+    m_running[index] = last;
+    last->runIndex = int(index);
+    m_running.pop_back();
+    node->runIndex = -1;
+    m_deadlines.remove(node);
+    m_core.counters.running.store(int(m_running.size()), std::memory_order_relaxed);
+    node->ended = true;
+    account(outcome);
+    node->release(); // the engine's reference
+}
+
+void Engine::account(TaskNode::Outcome outcome)
+{
+    Counters &c = m_core.counters;
+    switch (outcome) {
+    case TaskNode::Outcome::Completed:
+        Counters::bump(c.completed);
+        break;
+    case TaskNode::Outcome::Failed:
+        Counters::bump(c.failed);
+        break;
+    case TaskNode::Outcome::Canceled:
+        Counters::bump(c.canceled);
+        break;
+    case TaskNode::Outcome::TimedOut:
+        Counters::bump(c.timedOut);
+        break;
+    case TaskNode::Outcome::Running:
+        Q_UNREACHABLE();
+    }
+    m_dirty = true;
+}
+
+// A task that never runs: its outer future ends canceled.
+void Engine::drop(TaskNode *node)
+{
+    node->cancel();
+    node->ended = true;
+    account(TaskNode::Outcome::Canceled);
+    node->release();
+}
+
+void Engine::dropAll(TaskList &list)
+{
+    while (!list.isEmpty())
+        drop(list.pop());
+}
+
+void Engine::afterActivity()
+{
+    const bool needSweep = !m_running.empty() || !m_buffer.isEmpty();
+    if (needSweep && !m_sweepTimer.isActive())
+        m_sweepTimer.start(SweepIntervalMs, Qt::CoarseTimer, this);
+    else if (!needSweep && m_sweepTimer.isActive())
+        m_sweepTimer.stop();
+    if (m_dirty) {
+        m_dirty = false;
+        m_core.publishStatus();
+    }
+    maybeFinishStop();
+}
+
+void Engine::armTimeout(qint64 deadline)
+{
+    if (m_timeoutTimer.isActive() && m_armedDeadline <= deadline)
+        return;
+    const qint64 delayNs = std::max<qint64>(0, deadline - monotonicNowNs());
+    const int delayMs = int(std::min<qint64>((delayNs + 999'999) / 1'000'000, 24 * 3600 * 1000));
+    m_timeoutTimer.start(delayMs, Qt::PreciseTimer, this);
+    m_armedDeadline = deadline;
+}
+
+void Engine::expireTimeouts()
+{
+    m_timeoutTimer.stop();
+    const qint64 now = monotonicNowNs();
+    while (!m_deadlines.isEmpty() && m_deadlines.topDeadline() <= now) {
+        TaskNode *node = m_deadlines.pop();
+        TaskNode::Outcome outcome = TaskNode::Outcome::TimedOut;
+        if (node->isCanceled()) {
+            node->cancel();
+            outcome = TaskNode::Outcome::Canceled;
+        } else {
+            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::nanoseconds(m_timeoutNs));
+            node->fail(std::make_exception_ptr(TimeoutError(
+                    m_core.options.name,
+                    QStringLiteral("task timed out after %1 ms").arg(ms.count()))));
+        }
+        // The watch keeps the node alive: its completion comes back through the inbox.
+        node->cancelInner();
+        endRunning(node, outcome);
+    }
+    if (!m_deadlines.isEmpty())
+        armTimeout(m_deadlines.topDeadline());
+}
+
+// Finds outer futures canceled by their callers: a QFuture has room for one continuation only,
+// which belongs to the caller, so the engine polls instead.
+void Engine::sweep()
+{
+    for (std::size_t i = m_running.size(); i-- > 0;) {
+        TaskNode *node = m_running[i];
+        if (node->isCanceled()) {
+            node->cancel();
+            node->cancelInner();
+            endRunning(node, TaskNode::Outcome::Canceled);
+        }
+    }
+    TaskNode *prev = nullptr;
+    TaskNode *node = m_buffer.head;
+    for (int depth = 0; node && depth < SweepBufferDepth; ++depth) {
+        TaskNode *next = node->next;
+        if (node->isCanceled()) {
+            if (prev)
+                prev->next = next;
+            else
+                m_buffer.head = next;
+            if (m_buffer.tail == node)
+                m_buffer.tail = prev;
+            drop(node);
+        } else {
+            prev = node;
+        }
+        node = next;
+    }
+}
+
+void Engine::expireGrace()
+{
+    m_graceExpired = true;
+    dropAll(m_buffer);
+    while (!m_running.empty()) {
+        TaskNode *node = m_running.back();
+        node->cancel();
+        node->cancelInner();
+        endRunning(node, TaskNode::Outcome::Canceled);
+    }
+}
+
+void Engine::handleStop(TaskList &batch, qint64 graceDeadline)
+{
+    m_stopRequested = true;
+    m_attached = false; // stop() detached the submit queue and handed us what it held
+    m_buffer.append(batch);
+    if (m_state != State::Running && m_state != State::Starting) {
+        dropAll(m_buffer);
+        return;
+    }
+    if (graceDeadline >= 0) {
+        const qint64 delayNs = std::max<qint64>(0, graceDeadline - monotonicNowNs());
+        m_graceTimer.start(int(std::min<qint64>(delayNs / 1'000'000, 24 * 3600 * 1000)),
+                           Qt::PreciseTimer, this);
+    }
+}
+
+void Engine::maybeFinishStop()
+{
+    if (m_state == State::Running && m_stopRequested && m_buffer.isEmpty() && m_running.empty()) {
+        m_state = State::Exiting;
+        m_timeoutTimer.stop();
+        m_sweepTimer.stop();
+        m_graceTimer.stop();
+        m_deadlines.clear();
+        exitContexts();
+    }
+}
+
+// --- contexts ---------------------------------------------------------------------------------
+
+std::exception_ptr Engine::contextError(const QFuture<void> &future, const char *what) const
+{
+    QFutureInterfaceBase fi = QFutureInterfaceBase::get(future);
+    if (fi.hasException())
+        return fi.exceptionStore().exception();
+    if (future.isCanceled())
+        return std::make_exception_ptr(CanceledError(
+                m_core.options.name,
+                QStringLiteral("a context's %1 future was canceled").arg(QLatin1String(what))));
+    return {};
+}
+
+void Engine::watchContextFuture(const QFuture<void> &future, void (Engine::*handler)(QFuture<void>))
+{
+    std::shared_ptr<Inbox> inbox = m_inbox;
+    auto post = [inbox, future, handler] {
+        inbox->postCall([future, handler](Engine &engine) { (engine.*handler)(future); });
+    };
+    QFuture<void>(future).then(QtFuture::Launch::Sync, [post](const QFuture<void> &) { post(); })
+            .onCanceled(post);
+}
+
+void Engine::enterContexts()
+{
+    while (m_entered < m_contexts.size()) {
+        QFuture<void> future;
+        try {
+            future = m_contexts[m_entered].enter();
+        } catch (...) {
+            startupFailed(std::current_exception());
+            return;
+        }
+        if (!future.isFinished()) {
+            watchContextFuture(future, &Engine::onEnterFinished);
+            return;
+        }
+        if (std::exception_ptr error = contextError(future, "enter")) {
+            startupFailed(error);
+            return;
+        }
+        ++m_entered;
+    }
+    startupSucceeded();
+}
+
+void Engine::onEnterFinished(QFuture<void> future)
+{
+    if (std::exception_ptr error = contextError(future, "enter")) {
+        startupFailed(error);
+        return;
+    }
+    ++m_entered;
+    enterContexts();
+}
+
+void Engine::startupSucceeded()
+{
+    m_state = State::Running;
+    {
+        SubmitQueue &q = m_core.queue;
+        QMutexLocker locker(&q.mutex);
+        if (q.accepting && q.generation == m_thread.generation() && !m_stopRequested) {
+            q.target = this;
+            m_attached = true;
+            q.wakePending = true; // drain once now, whatever the queue holds
+            postWake();
+        }
+    }
+    m_thread.startResult.reportFinished();
+    m_core.notifyOwner(PoolCore::OwnerEvent::Started);
+    // A stop that arrived while contexts were entering applies now.
+    if (!admit())
+        postWake();
+    afterActivity();
+}
+
+void Engine::startupFailed(std::exception_ptr error)
+{
+    m_startError = error;
+    m_state = State::Exiting;
+    TaskList orphans;
+    {
+        SubmitQueue &q = m_core.queue;
+        QMutexLocker locker(&q.mutex);
+        if (q.accepting && q.generation == m_thread.generation()) {
+            q.accepting = false;
+            m_core.counters.active.store(false, std::memory_order_relaxed);
+            orphans = q.list.take();
+            q.roomAvailable.wakeAll();
+        }
+    }
+    dropAll(orphans);
+    dropAll(m_buffer);
+    qCDebug(lcEngine) << "pool" << m_core.options.name << "failed to start";
+    m_dirty = true;
+    exitContexts();
+}
+
+void Engine::exitContexts()
+{
+    while (m_entered > 0) {
+        QFuture<void> future;
+        try {
+            future = m_contexts[m_entered - 1].exit();
+        } catch (...) {
+            if (!m_exitError)
+                m_exitError = std::current_exception();
+            --m_entered;
+            continue;
+        }
+        if (!future.isFinished()) {
+            watchContextFuture(future, &Engine::onExitFinished);
+            return;
+        }
+        if (std::exception_ptr error = contextError(future, "exit"); error && !m_exitError)
+            m_exitError = error;
+        --m_entered;
+    }
+    m_state = State::Done;
+    if (m_dirty) {
+        m_dirty = false;
+        m_core.publishStatus();
+    }
+    m_thread.exit(0);
+}
+
+void Engine::onExitFinished(QFuture<void> future)
+{
+    if (std::exception_ptr error = contextError(future, "exit"); error && !m_exitError)
+        m_exitError = error;
+    --m_entered;
+    exitContexts();
+}
+
+void Engine::dropLeftovers(Inbox::Batch &leftovers)
+{
+    for (TaskNode *node = leftovers.completions; node;) {
+        TaskNode *next = node->next;
+        node->release(); // the watch's reference of a task the engine already ended
+        node = next;
+    }
+    leftovers.completions = nullptr;
+    dropAll(leftovers.stopBatch);
+    dropAll(m_buffer);
+    // Only if the loop was quit behind the engine's back (a task calling QThread::quit()).
+    while (!m_running.empty()) {
+        TaskNode *node = m_running.back();
+        node->cancel();
+        node->cancelInner();
+        endRunning(node, TaskNode::Outcome::Canceled);
+    }
+    m_deadlines.clear();
+    leftovers.calls.clear();
+    if (m_dirty) {
+        m_dirty = false;
+        m_core.publishStatus();
+    }
+}
+
+} // namespace TaskTools::Detail

@@ -1,0 +1,272 @@
+// Copyright (C) 2026 The TaskTools authors. SPDX-License-Identifier: MIT
+#ifndef TASKTOOLS_TASKRECORD_H
+#define TASKTOOLS_TASKRECORD_H
+
+// Implementation detail of the pools' templates: not API, may change in any release.
+// A submitted task becomes one heap object, a Task<F, R, Async>, holding the callable inline,
+// the outer future's interface and (for asynchronous tasks) the inner future. The engine moves
+// it through its queues by the intrusive links in TaskNode, so a submission costs one
+// allocation beyond the future's own.
+
+#include <tasktools/tasktools_global.h>
+
+#include <QtCore/qfuture.h>
+#include <QtCore/qfutureinterface.h>
+
+#include <atomic>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+namespace TaskTools::Detail {
+
+class Inbox;
+
+template<typename T>
+struct FutureTraits
+{
+    static constexpr bool isFuture = false;
+    using Result = T;
+};
+
+template<typename T>
+struct FutureTraits<QFuture<T>>
+{
+    static constexpr bool isFuture = true;
+    using Result = T;
+};
+
+template<typename F>
+using InvokeResult = std::invoke_result_t<std::decay_t<F> &>;
+
+// What a task's outer future carries: T for a callable returning T or QFuture<T>.
+template<typename F>
+using TaskResult = typename FutureTraits<InvokeResult<F>>::Result;
+
+// Callables that can be empty: checked at submission (std::invalid_argument).
+template<typename T>
+struct IsNullable : std::is_pointer<T>
+{
+};
+template<typename Sig>
+struct IsNullable<std::function<Sig>> : std::true_type
+{
+};
+
+template<typename F>
+void checkCallable(const F &f, const char *what)
+{
+    if constexpr (IsNullable<F>::value) {
+        if (!f)
+            throw std::invalid_argument(std::string("TaskTools: ") + what + " is empty (null)");
+    }
+}
+
+// The type-erased record the engine handles. Reference counted: the engine holds one
+// reference; an asynchronous task's watch on its inner future holds another.
+class TASKTOOLS_EXPORT TaskNode
+{
+public:
+    enum class Outcome : quint8 { Completed, Failed, Canceled, TimedOut, Running };
+
+    TaskNode(const TaskNode &) = delete;
+    TaskNode &operator=(const TaskNode &) = delete;
+    virtual ~TaskNode();
+
+    // Pool thread only. Invokes the callable. A synchronous task finishes its outer future and
+    // returns its outcome; an asynchronous one starts watching its inner future (which posts
+    // this node to `inbox` once finished) and returns Running.
+    virtual Outcome run(const std::shared_ptr<Inbox> &inbox) noexcept = 0;
+    // Pool thread only, asynchronous tasks: the inner future finished; pass its outcome on.
+    virtual Outcome complete() noexcept;
+    // Cancels the inner future of a running asynchronous task.
+    virtual void cancelInner() noexcept;
+
+    bool isCanceled() const noexcept { return m_outer->isCanceled(); }
+    // Ends the outer future with an exception (no effect if the caller canceled it).
+    void fail(std::exception_ptr error) noexcept;
+    // Ends the outer future canceled.
+    void cancel() noexcept;
+
+    void retain() noexcept { m_refs.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept
+    {
+        if (m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            delete this;
+    }
+
+    // Engine bookkeeping, touched on the pool thread only.
+    TaskNode *next = nullptr; // submit queue, buffer, or inbox
+    int heapIndex = -1;       // position in the deadline heap
+    int runIndex = -1;        // position in the engine's running set (asynchronous tasks)
+    bool ended = false;       // the engine accounted for this task already
+
+protected:
+    explicit TaskNode(QFutureInterfaceBase *outer) noexcept : m_outer(outer) { }
+    // QFutureInterface<R>::reportFinished() runs the continuation; the base class's does not.
+    virtual void reportOuterFinished() noexcept = 0;
+
+private:
+    QFutureInterfaceBase *m_outer; // points into the derived object
+    std::atomic<int> m_refs{1};
+};
+
+// Posts a finished asynchronous task to its engine (or drops the watch's reference when the
+// engine has gone). Thread-safe; called by the inner future's continuation.
+TASKTOOLS_EXPORT void postCompletion(Inbox *inbox, TaskNode *node) noexcept;
+
+struct Empty
+{
+};
+
+template<typename Fn, typename R, bool Async>
+class Task final : public TaskNode
+{
+public:
+    template<typename F>
+    explicit Task(F &&f) : TaskNode(&m_outer), m_fn(std::forward<F>(f))
+    {
+        m_outer.reportStarted(); // a future that is not started would not wait
+    }
+
+    ~Task() override
+    {
+        if (!m_outer.isFinished()) {
+            m_outer.reportCanceled();
+            m_outer.reportFinished();
+        }
+    }
+
+    QFuture<R> future() { return m_outer.future(); }
+
+protected:
+    void reportOuterFinished() noexcept override { m_outer.reportFinished(); }
+
+public:
+
+    Outcome run(const std::shared_ptr<Inbox> &inbox) noexcept override
+    {
+        if constexpr (Async) {
+            try {
+                m_inner = std::invoke(m_fn);
+            } catch (...) {
+                return failWith(std::current_exception());
+            }
+            retain(); // the watch's reference, given back through postCompletion()
+            m_inner
+                    .then(QtFuture::Launch::Sync,
+                          [this, inbox](const QFuture<R> &) { postCompletion(inbox.get(), this); })
+                    .onCanceled([this, inbox] { postCompletion(inbox.get(), this); });
+            return Outcome::Running;
+        } else {
+            Q_UNUSED(inbox);
+            try {
+                if constexpr (std::is_void_v<R>)
+                    std::invoke(m_fn);
+                else
+                    m_outer.reportResult(std::invoke(m_fn));
+            } catch (...) {
+                return failWith(std::current_exception());
+            }
+            return finishOuter();
+        }
+    }
+
+    Outcome complete() noexcept override
+    {
+        if constexpr (Async) {
+            QFutureInterfaceBase inner = QFutureInterfaceBase::get(m_inner);
+            if (inner.hasException())
+                return failWith(inner.exceptionStore().exception());
+            if (m_inner.isCanceled()) {
+                cancel();
+                return Outcome::Canceled;
+            }
+            if constexpr (!std::is_void_v<R>) {
+                if (m_inner.resultCount() > 0) {
+                    try {
+                        if constexpr (std::is_copy_constructible_v<R>)
+                            m_outer.reportResult(m_inner.result());
+                        else
+                            m_outer.reportResult(m_inner.takeResult());
+                    } catch (...) {
+                        return failWith(std::current_exception());
+                    }
+                }
+            }
+            return finishOuter();
+        } else {
+            return Outcome::Completed;
+        }
+    }
+
+    void cancelInner() noexcept override
+    {
+        if constexpr (Async)
+            m_inner.cancel();
+    }
+
+private:
+    Outcome failWith(std::exception_ptr error) noexcept
+    {
+        const bool canceled = m_outer.isCanceled();
+        fail(std::move(error));
+        return canceled ? Outcome::Canceled : Outcome::Failed;
+    }
+
+    Outcome finishOuter() noexcept
+    {
+        const bool canceled = m_outer.isCanceled(); // by the caller, while it ran
+        m_outer.reportFinished();
+        return canceled ? Outcome::Canceled : Outcome::Completed;
+    }
+
+    Fn m_fn;
+    QFutureInterface<R> m_outer;
+    [[no_unique_address]] std::conditional_t<Async, QFuture<R>, Empty> m_inner;
+};
+
+// Builds the record for a callable; throws std::invalid_argument for an empty one.
+template<typename F>
+auto makeTask(F &&f)
+{
+    using Fn = std::decay_t<F>;
+    static_assert(std::is_invocable_v<Fn &>,
+                  "TaskTools: a task is a callable taking no arguments (capture what it needs)");
+    using Ret = std::invoke_result_t<Fn &>;
+    using Traits = FutureTraits<Ret>;
+    static_assert(!std::is_reference_v<Ret>, "TaskTools: a task must return by value");
+    checkCallable(f, "the task");
+    return new Task<Fn, typename Traits::Result, Traits::isFuture>(std::forward<F>(f));
+}
+
+// A finished, successful QFuture<void>.
+TASKTOOLS_EXPORT QFuture<void> readyFuture();
+
+// Wraps a context's enter or exit (returning void or QFuture<void>) as a function returning
+// QFuture<void>.
+template<typename F>
+std::function<QFuture<void>()> contextFunction(F &&f, const char *what)
+{
+    using Fn = std::decay_t<F>;
+    static_assert(std::is_invocable_v<Fn &>, "TaskTools: a context's enter and exit take no arguments");
+    using Ret = std::invoke_result_t<Fn &>;
+    static_assert(std::is_void_v<Ret> || std::is_same_v<Ret, QFuture<void>>,
+                  "TaskTools: a context's enter and exit return void or QFuture<void>");
+    checkCallable(f, what);
+    if constexpr (std::is_void_v<Ret>) {
+        return [fn = Fn(std::forward<F>(f))]() mutable {
+            std::invoke(fn);
+            return readyFuture();
+        };
+    } else {
+        return std::function<QFuture<void>()>(std::forward<F>(f));
+    }
+}
+
+} // namespace TaskTools::Detail
+
+#endif // TASKTOOLS_TASKRECORD_H

@@ -1,0 +1,353 @@
+// Copyright (C) 2026 The TaskTools authors. SPDX-License-Identifier: MIT
+#include "threadedtaskpool.h"
+
+#include "engine_p.h"
+#include "poolcore_p.h"
+
+#include <QtCore/qcoreapplication.h>
+#include <QtCore/qloggingcategory.h>
+
+#include <stdexcept>
+
+Q_LOGGING_CATEGORY(lcPool, "tasktools.pool")
+
+namespace TaskTools {
+namespace Detail {
+
+static PoolOptions validated(const PoolOptions &options)
+{
+    if (options.size < 0)
+        throw std::invalid_argument("TaskTools: PoolOptions::size must be >= 0 (0 = unlimited), got "
+                                    + std::to_string(options.size));
+    if (options.timeout.count() < 0)
+        throw std::invalid_argument(
+                "TaskTools: PoolOptions::timeout must be >= 0 ms (0 = none), got "
+                + std::to_string(options.timeout.count()));
+    if (options.maxPending < 0)
+        throw std::invalid_argument(
+                "TaskTools: PoolOptions::maxPending must be >= 0 (0 = unbounded), got "
+                + std::to_string(options.maxPending));
+    return options;
+}
+
+PoolHandle::PoolHandle(const PoolOptions &options, QObject *owner,
+                       std::function<void(bool)> onStartedStopped)
+    : d(std::make_shared<PoolCore>(validated(options)))
+{
+    m_status = new PoolStatus(d.get(), owner);
+    QMutexLocker locker(&d->observerMutex);
+    d->statusObject = m_status;
+    d->owner = owner;
+    if (onStartedStopped) {
+        d->ownerCallback = [callback = std::move(onStartedStopped)](PoolCore::OwnerEvent event) {
+            callback(event == PoolCore::OwnerEvent::Started);
+        };
+    }
+}
+
+PoolHandle::~PoolHandle()
+{
+    shutdown();
+}
+
+QString PoolHandle::name() const
+{
+    return d->options.name;
+}
+
+bool PoolHandle::isRunning() const
+{
+    return d->counters.active.load(std::memory_order_acquire);
+}
+
+bool PoolHandle::isPoolThread() const
+{
+    QThread *current = QThread::currentThread();
+    QMutexLocker locker(&d->lifecycleMutex);
+    if (d->thread.get() == current)
+        return true;
+    for (const auto &thread : d->retired) {
+        if (thread.get() == current)
+            return true;
+    }
+    return false;
+}
+
+void PoolHandle::checkBlockingAllowed(const char *call) const
+{
+    if (isPoolThread())
+        throw DeadlockError(d->options.name,
+                            QStringLiteral("%1 was called from the pool's own thread, which would "
+                                           "wait for itself forever")
+                                    .arg(QLatin1String(call)));
+}
+
+void PoolHandle::throwCanceled() const
+{
+    throw CanceledError(d->options.name, QStringLiteral("task was canceled"));
+}
+
+void PoolHandle::addContext(std::function<QFuture<void>()> enter,
+                            std::function<QFuture<void>()> exit)
+{
+    QMutexLocker locker(&d->lifecycleMutex);
+    if (isRunning())
+        throw AlreadyRunningError(d->options.name,
+                                  QStringLiteral("is already running: add contexts before start()"));
+    d->contexts.push_back({std::move(enter), std::move(exit)});
+}
+
+void PoolHandle::submit(TaskNode *node, SubmitMode mode)
+{
+    SubmitQueue &q = d->queue;
+    Counters &c = d->counters;
+    QMutexLocker locker(&q.mutex);
+    if (Q_UNLIKELY(!q.accepting)) {
+        locker.unlock();
+        node->release();
+        throw NotRunningError(d->options.name, QStringLiteral("is not running"));
+    }
+    if (const int maxPending = d->options.maxPending; maxPending > 0) {
+        while (c.pending() >= maxPending) {
+            if (mode == SubmitMode::Throw) {
+                Counters::bump(c.rejected);
+                locker.unlock();
+                node->release();
+                d->publishStatus();
+                throw PoolFullError(d->options.name,
+                                    QStringLiteral("is full: %1 tasks are already waiting "
+                                                   "(maxPending)")
+                                            .arg(maxPending));
+            }
+            q.roomWaiters.fetch_add(1, std::memory_order_relaxed);
+            q.roomAvailable.wait(&q.mutex);
+            q.roomWaiters.fetch_sub(1, std::memory_order_relaxed);
+            if (!q.accepting) {
+                locker.unlock();
+                node->release();
+                throw NotRunningError(d->options.name,
+                                      QStringLiteral("is not running (it stopped while run() "
+                                                     "waited for room)"));
+            }
+        }
+    }
+    q.list.push(node);
+    Counters::bump(c.submitted);
+    if (!q.wakePending && q.target) {
+        q.wakePending = true;
+        QCoreApplication::postEvent(q.target, new QEvent(Engine::wakeEventType()));
+    }
+}
+
+QFuture<void> PoolHandle::start()
+{
+    QMutexLocker locker(&d->lifecycleMutex);
+    if (isRunning())
+        throw AlreadyRunningError(d->options.name, QStringLiteral("is already running"));
+
+    // Forget finished runs; keep the latest as the new run's predecessor if it still drains.
+    std::shared_ptr<PoolThread> previous = d->thread;
+    if (previous && previous->isFinished())
+        previous.reset();
+    if (d->thread) {
+        d->thread->releasePreviousIfJoined();
+        if (previous)
+            d->retired.push_back(d->thread);
+    }
+    std::erase_if(d->retired, [this](const std::shared_ptr<PoolThread> &t) {
+        if (t != d->thread)
+            t->releasePreviousIfJoined();
+        return t->isFinished() && t.use_count() == 1;
+    });
+
+    quint64 generation;
+    {
+        QMutexLocker queueLocker(&d->queue.mutex);
+        generation = ++d->queue.generation;
+    }
+    std::shared_ptr<PoolThread> thread =
+            createPoolThread(d, std::move(previous), d->contexts, generation);
+    d->thread = thread;
+    {
+        QMutexLocker queueLocker(&d->queue.mutex);
+        d->queue.accepting = true;
+        d->queue.target = nullptr; // attached once the contexts are entered
+        d->counters.active.store(true, std::memory_order_release);
+    }
+    thread->start();
+    d->publishStatus();
+    return thread->startResult.future();
+}
+
+QFuture<void> PoolHandle::stop(std::optional<std::chrono::milliseconds> grace)
+{
+    if (grace && grace->count() < 0)
+        throw std::invalid_argument("TaskTools: the grace period of stop() must be >= 0 ms");
+    QMutexLocker locker(&d->lifecycleMutex);
+    TaskList batch;
+    {
+        SubmitQueue &q = d->queue;
+        QMutexLocker queueLocker(&q.mutex);
+        if (!q.accepting)
+            throw NotRunningError(d->options.name, QStringLiteral("is not running"));
+        q.accepting = false;
+        d->counters.active.store(false, std::memory_order_release);
+        batch = q.list.take();
+        q.target = nullptr;
+        q.wakePending = false;
+        q.roomAvailable.wakeAll();
+    }
+    const std::shared_ptr<PoolThread> &thread = d->thread;
+    const qint64 graceDeadline = grace ? monotonicNowNs() + qint64(grace->count()) * 1'000'000 : -1;
+    if (!thread->inbox()->requestStop(batch, graceDeadline)) {
+        // The run already ended (its start failed): nothing will run these.
+        while (!batch.isEmpty()) {
+            TaskNode *node = batch.pop();
+            node->cancel();
+            d->counters.canceled.fetch_add(1, std::memory_order_relaxed);
+            node->release();
+        }
+    }
+    d->publishStatus();
+    return thread->stopResult.future();
+}
+
+void PoolHandle::join()
+{
+    std::vector<std::shared_ptr<PoolThread>> threads;
+    {
+        QMutexLocker locker(&d->lifecycleMutex);
+        threads = d->retired;
+        if (d->thread)
+            threads.push_back(d->thread);
+    }
+    for (const auto &thread : threads)
+        thread->wait();
+}
+
+void PoolHandle::shutdown() noexcept
+{
+    if (!d)
+        return;
+    {
+        QMutexLocker locker(&d->observerMutex);
+        d->statusObject = nullptr;
+        d->owner = nullptr;
+        d->ownerCallback = nullptr;
+    }
+    const bool onPoolThread = isPoolThread();
+    if (isRunning()) {
+        try {
+            (void)stop(std::nullopt);
+        } catch (const NotRunningError &) {
+            // another thread stopped it meanwhile
+        }
+    }
+    if (onPoolThread) {
+        // Cannot wait for ourselves: the run finishes on its own and holds the core until then.
+        qCDebug(lcPool) << "pool" << d->options.name
+                        << "destroyed from its own thread; its run ends after the destructor";
+        d.reset();
+        return;
+    }
+    join();
+    {
+        QMutexLocker locker(&d->lifecycleMutex);
+        d->retired.clear();
+        if (d->thread)
+            d->thread->releasePreviousIfJoined();
+        d->thread.reset();
+    }
+    d.reset();
+}
+
+} // namespace Detail
+
+// --- BlockingThreadedTaskPool -----------------------------------------------------------------
+
+BlockingThreadedTaskPool::BlockingThreadedTaskPool(PoolOptions options, QObject *parent)
+    : QObject(parent), m_pool(options, this, [this](bool isStart) {
+          if (isStart)
+              Q_EMIT this->started();
+          else
+              Q_EMIT this->stopped();
+      })
+{
+}
+
+BlockingThreadedTaskPool::~BlockingThreadedTaskPool()
+{
+    m_pool.shutdown();
+}
+
+void BlockingThreadedTaskPool::start()
+{
+    m_pool.checkBlockingAllowed("start()");
+    QFuture<void> future = m_pool.start();
+    try {
+        future.waitForFinished();
+    } catch (...) {
+        m_pool.join(); // the failed run's thread exits once its contexts are unwound
+        throw;
+    }
+}
+
+void BlockingThreadedTaskPool::stop()
+{
+    m_pool.checkBlockingAllowed("stop()");
+    QFuture<void> future = m_pool.stop(std::nullopt);
+    m_pool.join();
+    future.waitForFinished(); // rethrows a context exit's exception
+}
+
+void BlockingThreadedTaskPool::stop(std::chrono::milliseconds grace)
+{
+    m_pool.checkBlockingAllowed("stop()");
+    QFuture<void> future = m_pool.stop(grace);
+    m_pool.join();
+    future.waitForFinished();
+}
+
+bool BlockingThreadedTaskPool::isRunning() const
+{
+    return m_pool.isRunning();
+}
+
+// --- AsyncThreadedTaskPool --------------------------------------------------------------------
+
+AsyncThreadedTaskPool::AsyncThreadedTaskPool(PoolOptions options, QObject *parent)
+    : QObject(parent), m_pool(options, this, [this](bool isStart) {
+          if (isStart)
+              Q_EMIT this->started();
+          else
+              Q_EMIT this->stopped();
+      })
+{
+}
+
+AsyncThreadedTaskPool::~AsyncThreadedTaskPool()
+{
+    m_pool.shutdown();
+}
+
+QFuture<void> AsyncThreadedTaskPool::start()
+{
+    return m_pool.start();
+}
+
+QFuture<void> AsyncThreadedTaskPool::stop()
+{
+    return m_pool.stop(std::nullopt);
+}
+
+QFuture<void> AsyncThreadedTaskPool::stop(std::chrono::milliseconds grace)
+{
+    return m_pool.stop(grace);
+}
+
+bool AsyncThreadedTaskPool::isRunning() const
+{
+    return m_pool.isRunning();
+}
+
+} // namespace TaskTools

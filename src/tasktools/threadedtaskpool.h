@@ -1,0 +1,223 @@
+// Copyright (C) 2026 The TaskTools authors. SPDX-License-Identifier: MIT
+#ifndef TASKTOOLS_THREADEDTASKPOOL_H
+#define TASKTOOLS_THREADEDTASKPOOL_H
+
+#include <tasktools/errors.h>
+#include <tasktools/pooloptions.h>
+#include <tasktools/poolstatus.h>
+#include <tasktools/taskrecord.h>
+
+#include <QtCore/qfuture.h>
+#include <QtCore/qobject.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace TaskTools {
+
+namespace Detail {
+
+class PoolCore;
+
+// What both front-ends share: the pool's state and its lifecycle. Not API.
+class TASKTOOLS_EXPORT PoolHandle
+{
+public:
+    enum class SubmitMode { Throw, WaitForRoom };
+
+    PoolHandle(const PoolOptions &options, QObject *owner, std::function<void(bool)> onStartedStopped);
+    ~PoolHandle();
+    PoolHandle(const PoolHandle &) = delete;
+    PoolHandle &operator=(const PoolHandle &) = delete;
+
+    // Takes the record; on error releases it (its future ends canceled) and throws.
+    void submit(TaskNode *node, SubmitMode mode);
+    QFuture<void> start();
+    QFuture<void> stop(std::optional<std::chrono::milliseconds> grace);
+    // Waits until every run's thread has ended. Not from a pool thread.
+    void join();
+    // The destructors' stop: drains and joins, or detaches when called from the pool thread.
+    void shutdown() noexcept;
+
+    bool isRunning() const;
+    bool isPoolThread() const;
+    void checkBlockingAllowed(const char *call) const; // DeadlockError on a pool thread
+    void addContext(std::function<QFuture<void>()> enter, std::function<QFuture<void>()> exit);
+    PoolStatus *status() const { return m_status; }
+    QString name() const;
+
+    template<typename R>
+    R waitForResult(QFuture<R> &future) const
+    {
+        future.waitForFinished(); // rethrows the task's exception
+        if (future.isCanceled())
+            throwCanceled();
+        if constexpr (!std::is_void_v<R>) {
+            if constexpr (std::is_copy_constructible_v<R>)
+                return future.result();
+            else
+                return future.takeResult();
+        }
+    }
+
+private:
+    [[noreturn]] void throwCanceled() const;
+
+    std::shared_ptr<PoolCore> d;
+    PoolStatus *m_status;
+};
+
+} // namespace Detail
+
+// A pool of tasks running on one dedicated thread with its own event loop, for callers that may
+// block (worker threads, command-line tools, tests). See AsyncThreadedTaskPool for callers that
+// live in an event loop themselves.
+//
+// A task is a callable taking no arguments. If it returns T (void included) it runs to
+// completion on the pool thread; if it returns QFuture<T> it is asynchronous: it counts as
+// running until that inner future finishes, and may use the pool thread's event loop (timers,
+// sockets, QNetworkAccessManager) meanwhile. Either way the submission gives a QFuture<T> that
+// always finishes: with the result, with the task's own exception, with TimeoutError, or
+// canceled.
+//
+// Thread-safety: every function may be called from any thread; the blocking ones (start, stop,
+// run) throw DeadlockError when called from the pool's own thread. The pool is created stopped;
+// start() and stop() may repeat. Destroying a running pool stops it first (draining every
+// task). Destroying it from its own thread (from inside a task) cannot wait for that thread: the
+// pool then closes to new tasks and the thread finishes the drain, exits the contexts and ends
+// on its own, after the destructor returned.
+class TASKTOOLS_EXPORT BlockingThreadedTaskPool : public QObject
+{
+    Q_OBJECT
+public:
+    // Throws std::invalid_argument for a negative size, timeout or maxPending.
+    explicit BlockingThreadedTaskPool(PoolOptions options = {}, QObject *parent = nullptr);
+    ~BlockingThreadedTaskPool() override;
+
+    // Returns once the loop runs and every context is entered; rethrows the exception of a
+    // context's enter (the contexts entered before it are exited first).
+    // Throws AlreadyRunningError if running, DeadlockError on the pool thread.
+    void start();
+    // Returns once every submitted task finished, the contexts exited and the thread is joined.
+    // Rethrows the first exception of a context's exit (after the shutdown completed).
+    // Throws NotRunningError if not running, DeadlockError on the pool thread.
+    void stop();
+    // Like stop(), but once `grace` has passed, buffered tasks are dropped (never invoked) and
+    // running asynchronous tasks have their inner futures canceled; their futures end canceled.
+    void stop(std::chrono::milliseconds grace);
+    bool isRunning() const;
+
+    // Submits a task and returns its future at once. Never blocks. Throws NotRunningError if
+    // the pool is not running, PoolFullError if PoolOptions::maxPending tasks already wait,
+    // std::invalid_argument for an empty std::function.
+    template<typename F>
+    [[nodiscard]] QFuture<Detail::TaskResult<F>> createTask(F &&task)
+    {
+        auto *node = Detail::makeTask(std::forward<F>(task));
+        QFuture<Detail::TaskResult<F>> future = node->future();
+        m_pool.submit(node, Detail::PoolHandle::SubmitMode::Throw);
+        return future;
+    }
+
+    // Submits a task and waits for it: returns its result or rethrows its exception;
+    // throws CanceledError if it was canceled. Waits for room when the buffer is full (and
+    // throws NotRunningError if the pool stops meanwhile). DeadlockError on the pool thread.
+    template<typename F>
+    Detail::TaskResult<F> run(F &&task)
+    {
+        m_pool.checkBlockingAllowed("run()");
+        auto *node = Detail::makeTask(std::forward<F>(task));
+        QFuture<Detail::TaskResult<F>> future = node->future();
+        m_pool.submit(node, Detail::PoolHandle::SubmitMode::WaitForRoom);
+        return m_pool.waitForResult(future);
+    }
+
+    // Adds a context: `enter` runs on the pool thread once its loop started (before any task),
+    // `exit` after the last task finished, in reverse order of addContext(). Each returns void
+    // or QFuture<void> (then awaited). Throws AlreadyRunningError while running.
+    template<typename Enter, typename Exit>
+    void addContext(Enter &&enter, Exit &&exit)
+    {
+        m_pool.addContext(Detail::contextFunction(std::forward<Enter>(enter), "a context's enter"),
+                          Detail::contextFunction(std::forward<Exit>(exit), "a context's exit"));
+    }
+
+    // Owned by the pool; lives in the thread that created the pool.
+    PoolStatus *status() const { return m_pool.status(); }
+
+Q_SIGNALS:
+    // Emitted in the pool owner's thread (queued), after start completed / the run ended.
+    void started();
+    void stopped();
+
+private:
+    Detail::PoolHandle m_pool;
+};
+
+// A pool of tasks running on one dedicated thread with its own event loop, for callers inside
+// an event loop (a GUI): nothing here blocks, except the destructor of a running pool, which
+// drains it. Tasks behave as in BlockingThreadedTaskPool. Attach continuations to the futures
+// with QFuture::then(receiver, ...) to handle results in the receiver's thread.
+//
+// Thread-safety: every function may be called from any thread, including the pool's own (a task
+// may submit more tasks, or stop its pool). The signals are emitted in the pool owner's thread.
+class TASKTOOLS_EXPORT AsyncThreadedTaskPool : public QObject
+{
+    Q_OBJECT
+public:
+    // Throws std::invalid_argument for a negative size, timeout or maxPending.
+    explicit AsyncThreadedTaskPool(PoolOptions options = {}, QObject *parent = nullptr);
+    // Stops (drains) a running pool, blocking until done; see BlockingThreadedTaskPool for the
+    // case of a pool destroyed from its own thread.
+    ~AsyncThreadedTaskPool() override;
+
+    // Starts the pool; tasks may be submitted at once (they run once the contexts are entered).
+    // The future finishes when running, or fails with a context's exception.
+    // Throws AlreadyRunningError if running. A start() while a previous stop() still drains is
+    // fine: the new run begins once the previous one ended.
+    [[nodiscard]] QFuture<void> start();
+    // Stops the pool: submissions throw NotRunningError from now on; the future finishes once
+    // every task finished, the contexts exited and the thread ended, or fails with the first
+    // exception of a context's exit. Throws NotRunningError if not running.
+    [[nodiscard]] QFuture<void> stop();
+    [[nodiscard]] QFuture<void> stop(std::chrono::milliseconds grace);
+    bool isRunning() const;
+
+    template<typename F>
+    [[nodiscard]] QFuture<Detail::TaskResult<F>> createTask(F &&task)
+    {
+        auto *node = Detail::makeTask(std::forward<F>(task));
+        QFuture<Detail::TaskResult<F>> future = node->future();
+        m_pool.submit(node, Detail::PoolHandle::SubmitMode::Throw);
+        return future;
+    }
+
+    // The same as createTask(): attach .then(context, ...) to the future.
+    template<typename F>
+    [[nodiscard]] QFuture<Detail::TaskResult<F>> run(F &&task)
+    {
+        return createTask(std::forward<F>(task));
+    }
+
+    template<typename Enter, typename Exit>
+    void addContext(Enter &&enter, Exit &&exit)
+    {
+        m_pool.addContext(Detail::contextFunction(std::forward<Enter>(enter), "a context's enter"),
+                          Detail::contextFunction(std::forward<Exit>(exit), "a context's exit"));
+    }
+
+    PoolStatus *status() const { return m_pool.status(); }
+
+Q_SIGNALS:
+    void started();
+    void stopped();
+
+private:
+    Detail::PoolHandle m_pool;
+};
+
+} // namespace TaskTools
+
+#endif // TASKTOOLS_THREADEDTASKPOOL_H
