@@ -205,8 +205,13 @@ void Engine::startTask(TaskNode *node)
 void Engine::onInnerFinished(TaskNode *node)
 {
     if (!node->ended) {
-        const TaskNode::Outcome outcome = node->complete();
-        endRunning(node, outcome);
+        if (node->isInnerFinished()) {
+            endRunning(node, node->complete());
+        } else {
+            // Our continuation was replaced by another then() on the same inner future (Qt
+            // keeps one per future) and Qt canceled ours: fall back to the sweep's polling.
+            node->polled = true;
+        }
     }
     node->release(); // the watch's reference
 }
@@ -324,6 +329,8 @@ void Engine::sweep()
             node->cancel();
             node->cancelInner();
             endRunning(node, TaskNode::Outcome::Canceled);
+        } else if (node->polled && node->isInnerFinished()) {
+            endRunning(node, node->complete());
         }
     }
     TaskNode *prev = nullptr;

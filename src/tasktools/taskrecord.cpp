@@ -14,6 +14,11 @@ TaskNode::Outcome TaskNode::complete() noexcept
 
 void TaskNode::cancelInner() noexcept { }
 
+bool TaskNode::isInnerFinished() const noexcept
+{
+    return true;
+}
+
 void TaskNode::fail(std::exception_ptr error) noexcept
 {
     if (m_outer->isFinished())

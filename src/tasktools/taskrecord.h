@@ -84,6 +84,7 @@ public:
     virtual Outcome complete() noexcept;
     // Cancels the inner future of a running asynchronous task.
     virtual void cancelInner() noexcept;
+    virtual bool isInnerFinished() const noexcept;
 
     bool isCanceled() const noexcept { return m_outer->isCanceled(); }
     // Ends the outer future with an exception (no effect if the caller canceled it).
@@ -103,6 +104,7 @@ public:
     int heapIndex = -1;       // position in the deadline heap
     int runIndex = -1;        // position in the engine's running set (asynchronous tasks)
     bool ended = false;       // the engine accounted for this task already
+    bool polled = false;      // lost its continuation to someone else's then(): swept instead
 
 protected:
     explicit TaskNode(QFutureInterfaceBase *outer) noexcept : m_outer(outer) { }
@@ -207,6 +209,14 @@ public:
     {
         if constexpr (Async)
             m_inner.cancel();
+    }
+
+    bool isInnerFinished() const noexcept override
+    {
+        if constexpr (Async)
+            return m_inner.isFinished();
+        else
+            return true;
     }
 
 private:
