@@ -3,7 +3,9 @@
 #define TASKTOOLS_TASKTOOLS_H
 
 // The umbrella header: everything TaskTools offers.
+#include <tasktools/backgroundtask.h>
 #include <tasktools/errors.h>
+#include <tasktools/periodictask.h>
 #include <tasktools/pooloptions.h>
 #include <tasktools/poolstatus.h>
 #include <tasktools/threadedtaskpool.h>
