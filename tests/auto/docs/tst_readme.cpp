@@ -47,6 +47,8 @@ private:
     bool m_timedOut = false;
 };
 
+// The bodies below are the README's snippets, kept aligned as there.
+// clang-format off
 void tst_Readme::blockingPool()
 {
     BlockingThreadedTaskPool pool({.name = QStringLiteral("db"), .size = 4, .timeout = 2s});
@@ -83,6 +85,8 @@ void tst_Readme::asyncPool()
     QCOMPARE(m_shown, url.toUtf8());
     QVERIFY(!m_timedOut);
 }
+
+// clang-format on
 
 QTEST_GUILESS_MAIN(tst_Readme)
 #include "tst_readme.moc"

@@ -68,7 +68,7 @@ void tst_AsyncPool::startAndStopAreFutures()
     QCOMPARE(f.result(), 3);
     QFuture<void> stopped = pool.stop();
     QVERIFY(!pool.isRunning());
-    QVERIFY_THROWS_EXCEPTION(NotRunningError, (void)pool.createTask([] { }));
+    QVERIFY_THROWS_EXCEPTION(NotRunningError, (void)pool.createTask([] {}));
     QVERIFY(waitFor(stopped));
     QVERIFY(!stopped.isCanceled());
     QVERIFY_THROWS_EXCEPTION(NotRunningError, (void)pool.stop());
@@ -102,10 +102,10 @@ void tst_AsyncPool::continuationsRunInReceiverThread()
                                    taskRanIn = QThread::currentThread();
                                    return 5;
                                })
-                                   .then(&receiver, [&ranIn](int v) {
-                                       ranIn = QThread::currentThread();
-                                       return v * 2;
-                                   });
+                               .then(&receiver, [&ranIn](int v) {
+                                   ranIn = QThread::currentThread();
+                                   return v * 2;
+                               });
     QVERIFY(waitFor(chained));
     QCOMPARE(chained.result(), 10);
     QCOMPARE(ranIn, QThread::currentThread());
@@ -119,16 +119,16 @@ void tst_AsyncPool::tasksSubmittedBeforeStartCompletesRun()
     AsyncThreadedTaskPool pool({.name = QStringLiteral("early")});
     auto entered = std::make_shared<std::atomic<bool>>(false);
     pool.addContext(
-            [entered] {
-                auto promise = std::make_shared<QPromise<void>>();
-                promise->start();
-                QTimer::singleShot(50, [promise, entered] {
-                    entered->store(true);
-                    promise->finish();
-                });
-                return promise->future();
-            },
-            [] { });
+        [entered] {
+            auto promise = std::make_shared<QPromise<void>>();
+            promise->start();
+            QTimer::singleShot(50, [promise, entered] {
+                entered->store(true);
+                promise->finish();
+            });
+            return promise->future();
+        },
+        [] {});
     QFuture<void> started = pool.start();
     QFuture<bool> sawContext = pool.createTask([entered] { return entered->load(); });
     QVERIFY(waitFor(sawContext));
@@ -140,7 +140,7 @@ void tst_AsyncPool::tasksSubmittedBeforeStartCompletesRun()
 void tst_AsyncPool::startFailureFailsTheFuture()
 {
     AsyncThreadedTaskPool pool({.name = QStringLiteral("async-bad-enter")});
-    pool.addContext([] { throw std::runtime_error("no database"); }, [] { });
+    pool.addContext([] { throw std::runtime_error("no database"); }, [] {});
     QSignalSpy startedSpy(&pool, &AsyncThreadedTaskPool::started);
     QFuture<void> started = pool.start();
     QVERIFY(waitFor(started));
@@ -157,7 +157,7 @@ void tst_AsyncPool::startFailureFailsTheFuture()
 void tst_AsyncPool::exitFailureFailsTheStopFuture()
 {
     AsyncThreadedTaskPool pool({.name = QStringLiteral("async-bad-exit")});
-    pool.addContext([] { }, [] { throw std::logic_error("flush failed"); });
+    pool.addContext([] {}, [] { throw std::logic_error("flush failed"); });
     QVERIFY(waitFor(pool.start()));
     QFuture<void> stopped = pool.stop();
     QVERIFY(waitFor(stopped));
@@ -171,11 +171,11 @@ void tst_AsyncPool::restartWhileStopping()
     auto active = std::make_shared<std::atomic<int>>(0);
     auto overlapped = std::make_shared<std::atomic<bool>>(false);
     pool.addContext(
-            [active, overlapped] {
-                if (active->fetch_add(1) != 0)
-                    overlapped->store(true); // two runs' contexts would be entered at once
-            },
-            [active] { active->fetch_sub(1); });
+        [active, overlapped] {
+            if (active->fetch_add(1) != 0)
+                overlapped->store(true); // two runs' contexts would be entered at once
+        },
+        [active] { active->fetch_sub(1); });
     QVERIFY(waitFor(pool.start()));
     QFuture<int> slow = pool.createTask([] { return delayedValue(200, 1); });
     QFuture<void> stopped = pool.stop();
@@ -210,7 +210,7 @@ void tst_AsyncPool::destroyingRunningPoolDrains()
     {
         auto *parent = new QObject;
         auto *pool = new AsyncThreadedTaskPool({.name = QStringLiteral("owned")}, parent);
-        pool->addContext([] { }, [exited] { exited->store(true); });
+        pool->addContext([] {}, [exited] { exited->store(true); });
         (void)pool->start();
         f = pool->createTask([] { return delayedValue(50, 8); });
         delete parent; // destroys the pool with its parent, in the owner thread

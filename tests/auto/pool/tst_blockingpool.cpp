@@ -161,7 +161,7 @@ void tst_BlockingPool::createTaskReturnsFuture()
         futures.push_back(pool.createTask([i] { return i * 2; }));
     for (int i = 0; i < 1000; ++i)
         QCOMPARE(futures[i].result(), i * 2);
-    QFuture<void> v = pool.createTask([] { });
+    QFuture<void> v = pool.createTask([] {});
     v.waitForFinished();
     QVERIFY(v.isFinished());
     QVERIFY(!v.isCanceled());
@@ -329,7 +329,8 @@ void tst_BlockingPool::timeoutExcludesTimeInBuffer()
 {
     // size 1: the second task waits ~600 ms in the buffer, then runs ~600 ms: 1.2 s after its
     // submission, but only 600 ms after its start, within the 1.5 s timeout.
-    BlockingThreadedTaskPool pool({.name = QStringLiteral("buffered"), .size = 1, .timeout = 1500ms});
+    BlockingThreadedTaskPool pool(
+        {.name = QStringLiteral("buffered"), .size = 1, .timeout = 1500ms});
     pool.start();
     QElapsedTimer clock;
     clock.start();
@@ -367,26 +368,27 @@ void tst_BlockingPool::contextsEnterInOrderAndExitInReverse()
     auto exitedElsewhere = std::make_shared<std::atomic<bool>>(false);
     for (const QString &name : {QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c")}) {
         pool.addContext(
-                [=] {
-                    std::lock_guard lock(*mutex);
-                    *poolThread = QThread::currentThread();
-                    log->append(QStringLiteral("enter ") + name);
-                },
-                [=] {
-                    std::lock_guard lock(*mutex);
-                    if (QThread::currentThread() != *poolThread)
-                        exitedElsewhere->store(true);
-                    log->append(QStringLiteral("exit ") + name);
-                });
+            [=] {
+                std::lock_guard lock(*mutex);
+                *poolThread = QThread::currentThread();
+                log->append(QStringLiteral("enter ") + name);
+            },
+            [=] {
+                std::lock_guard lock(*mutex);
+                if (QThread::currentThread() != *poolThread)
+                    exitedElsewhere->store(true);
+                log->append(QStringLiteral("exit ") + name);
+            });
     }
     for (int round = 0; round < 2; ++round) {
         pool.start();
         QCOMPARE(pool.run([] { return QThread::currentThread(); }), *poolThread);
         QVERIFY(*poolThread != QThread::currentThread());
         pool.createTask([=] {
-            std::lock_guard lock(*mutex);
-            log->append(QStringLiteral("task"));
-        }).waitForFinished();
+                std::lock_guard lock(*mutex);
+                log->append(QStringLiteral("task"));
+            })
+            .waitForFinished();
         pool.stop();
     }
     const QStringList once = {QStringLiteral("enter a"), QStringLiteral("enter b"),
@@ -402,24 +404,24 @@ void tst_BlockingPool::asynchronousContexts()
     BlockingThreadedTaskPool pool({.name = QStringLiteral("async-contexts")});
     auto state = std::make_shared<std::atomic<int>>(0);
     pool.addContext(
-            [state] {
-                auto promise = std::make_shared<QPromise<void>>();
-                promise->start();
-                QTimer::singleShot(50, [promise, state] {
-                    state->store(1);
-                    promise->finish();
-                });
-                return promise->future();
-            },
-            [state] {
-                auto promise = std::make_shared<QPromise<void>>();
-                promise->start();
-                QTimer::singleShot(50, [promise, state] {
-                    state->store(2);
-                    promise->finish();
-                });
-                return promise->future();
+        [state] {
+            auto promise = std::make_shared<QPromise<void>>();
+            promise->start();
+            QTimer::singleShot(50, [promise, state] {
+                state->store(1);
+                promise->finish();
             });
+            return promise->future();
+        },
+        [state] {
+            auto promise = std::make_shared<QPromise<void>>();
+            promise->start();
+            QTimer::singleShot(50, [promise, state] {
+                state->store(2);
+                promise->finish();
+            });
+            return promise->future();
+        });
     pool.start();
     QCOMPARE(state->load(), 1); // start() waited for the entering future
     QCOMPARE(pool.run([state] { return state->load(); }), 1);
@@ -433,7 +435,8 @@ void tst_BlockingPool::throwingEnterUnwindsAndFailsStart()
     auto log = std::make_shared<QStringList>();
     pool.addContext([log] { log->append(QStringLiteral("enter 1")); },
                     [log] { log->append(QStringLiteral("exit 1")); });
-    pool.addContext([]() { throw CustomError(5); }, [log] { log->append(QStringLiteral("exit 2")); });
+    pool.addContext([]() { throw CustomError(5); },
+                    [log] { log->append(QStringLiteral("exit 2")); });
     pool.addContext([log] { log->append(QStringLiteral("enter 3")); },
                     [log] { log->append(QStringLiteral("exit 3")); });
     try {
@@ -442,17 +445,17 @@ void tst_BlockingPool::throwingEnterUnwindsAndFailsStart()
     } catch (const CustomError &e) {
         QCOMPARE(e.code, 5);
     }
-    QCOMPARE(*log, (QStringList{QStringLiteral("enter 1"), QStringLiteral("exit 1")}));
+    QCOMPARE(*log, (QStringList {QStringLiteral("enter 1"), QStringLiteral("exit 1")}));
     QVERIFY(!pool.isRunning());
-    QVERIFY_THROWS_EXCEPTION(NotRunningError, (void)pool.createTask([] { }));
+    QVERIFY_THROWS_EXCEPTION(NotRunningError, (void)pool.createTask([] {}));
 }
 
 void tst_BlockingPool::throwingExitIsReportedAfterShutdown()
 {
     BlockingThreadedTaskPool pool({.name = QStringLiteral("bad-exit")});
     auto exited = std::make_shared<std::atomic<int>>(0);
-    pool.addContext([] { }, [exited] { exited->fetch_add(1); });
-    pool.addContext([] { }, []() { throw CustomError(8); });
+    pool.addContext([] {}, [exited] { exited->fetch_add(1); });
+    pool.addContext([] {}, []() { throw CustomError(8); });
     pool.start();
     QFuture<int> f = pool.createTask([] { return delayedValue(20, 4); });
     try {
@@ -481,7 +484,7 @@ void tst_BlockingPool::lifecycleMisuseThrows()
         QCOMPARE(e.poolName(), QStringLiteral("misuse"));
     };
     try {
-        (void)pool.createTask([] { });
+        (void)pool.createTask([] {});
         QFAIL("no throw");
     } catch (const NotRunningError &e) {
         expectMessage(e, "is not running");
@@ -502,7 +505,7 @@ void tst_BlockingPool::lifecycleMisuseThrows()
         expectMessage(e, "is already running");
     }
     try {
-        pool.addContext([] { }, [] { });
+        pool.addContext([] {}, [] {});
         QFAIL("no throw");
     } catch (const AlreadyRunningError &e) {
         expectMessage(e, "is already running");
@@ -550,7 +553,7 @@ void tst_BlockingPool::destructorDrains()
     auto exited = std::make_shared<std::atomic<bool>>(false);
     {
         BlockingThreadedTaskPool pool({.name = QStringLiteral("destructor"), .size = 1});
-        pool.addContext([] { }, [exited] { exited->store(true); });
+        pool.addContext([] {}, [exited] { exited->store(true); });
         pool.start();
         for (int i = 0; i < 10; ++i)
             futures.push_back(pool.createTask([i] { return delayedValue(5, i); }));
@@ -641,9 +644,13 @@ void tst_BlockingPool::createTaskFromPoolThreadWorks()
 
 void tst_BlockingPool::badArgumentsThrow()
 {
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, BlockingThreadedTaskPool({.name = {}, .size = -1}));
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, BlockingThreadedTaskPool({.name = {}, .size = 0, .timeout = -5ms}));
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, AsyncThreadedTaskPool({.name = {}, .size = 0, .timeout = {}, .maxPending = -1}));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             BlockingThreadedTaskPool({.name = {}, .size = -1}));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             BlockingThreadedTaskPool({.name = {}, .size = 0, .timeout = -5ms}));
+    QVERIFY_THROWS_EXCEPTION(
+        std::invalid_argument,
+        AsyncThreadedTaskPool({.name = {}, .size = 0, .timeout = {}, .maxPending = -1}));
     BlockingThreadedTaskPool pool({.name = QStringLiteral("bad-args")});
     pool.start();
     std::function<int()> empty;
@@ -653,7 +660,8 @@ void tst_BlockingPool::badArgumentsThrow()
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, (void)pool.createTask(nullFunction));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, pool.stop(-1ms));
     pool.stop();
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, pool.addContext(std::function<void()>(), [] { }));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             pool.addContext(std::function<void()>(), [] {}));
     QCOMPARE(pool.status()->submitted(), 0);
 }
 
@@ -737,7 +745,7 @@ void tst_BlockingPool::maxPendingRejectsAndRunWaits()
     QCOMPARE(pool.status()->rejected(), 1);
     QCOMPARE(pool.status()->submitted(), 3);
     // A blocking run() waits for room instead of throwing.
-    std::atomic<int> result{0};
+    std::atomic<int> result {0};
     std::unique_ptr<QThread> caller(QThread::create([&] { result = pool.run([] { return 4; }); }));
     caller->start();
     QTest::qWait(100); // a fixed wait only to show that the call did not complete meanwhile
@@ -779,12 +787,12 @@ void tst_BlockingPool::destroyFromPoolThreadNeitherHangsNorCrashes()
 {
     auto *pool = new BlockingThreadedTaskPool({.name = QStringLiteral("self-destroy")});
     auto exited = std::make_shared<std::atomic<bool>>(false);
-    pool->addContext([] { }, [exited] { exited->store(true); });
+    pool->addContext([] {}, [exited] { exited->store(true); });
     pool->start();
     QFuture<int> later = pool->createTask([] { return delayedValue(20, 3); });
     QFuture<void> f = pool->createTask([pool] { delete pool; });
     f.waitForFinished();
-    QCOMPARE(later.result(), 3);  // the drain still completes
+    QCOMPARE(later.result(), 3); // the drain still completes
     QTRY_VERIFY(exited->load()); // and the contexts exit, after the destructor returned
     QCoreApplication::processEvents(); // lets the detached thread object be deleted
 }

@@ -13,13 +13,13 @@ int main(int argc, char *argv[])
     pool.start();
     const int answer = pool.run([] { return 6 * 7; });
     const bool offThread = pool.run([] { return QThread::currentThread()->objectName(); })
-            == QStringLiteral("consumer");
+        == QStringLiteral("consumer");
     try {
         pool.run([]() -> int { throw std::runtime_error("expected"); });
         return 3;
-    } catch (const std::runtime_error &) {
-    }
+    } catch (const std::runtime_error &) { }
     pool.stop();
-    std::printf("consumer: answer %d, ran on the pool thread: %s\n", answer, offThread ? "yes" : "no");
+    std::printf("consumer: answer %d, ran on the pool thread: %s\n", answer,
+                offThread ? "yes" : "no");
     return answer == 42 && offThread ? 0 : 1;
 }
