@@ -96,7 +96,7 @@ private:
     std::unique_ptr<BackgroundTaskBasePrivate> d;
 };
 
-namespace Private {
+namespace Detail {
 template<typename>
 inline constexpr bool alwaysFalse = false;
 }
@@ -132,7 +132,7 @@ public:
     template<typename F, std::enable_if_t<!std::is_convertible_v<F &&, Function>, int> = 0>
     explicit BackgroundTask(F &&, QObject * = nullptr)
     {
-        static_assert(Private::alwaysFalse<F>,
+        static_assert(Detail::alwaysFalse<F>,
                       "TaskTools::BackgroundTask<T>: the function must take no arguments and "
                       "return QFuture<T> (wrap a plain value with a QPromise<T>, or use "
                       "QtConcurrent::run or a thread pool for synchronous work)");

@@ -15,12 +15,12 @@
 
 namespace TaskTools {
 
-namespace Private {
+namespace Detail {
 template<typename>
 inline constexpr bool isStdFunction = false;
 template<typename Signature>
 inline constexpr bool isStdFunction<std::function<Signature>> = true;
-} // namespace Private
+} // namespace Detail
 
 // Calls a function again and again, every `interval`, in the event loop of the thread the object
 // lives in, until canceled: polling, heartbeats, periodic refreshes whose lifetime is the
@@ -73,28 +73,41 @@ private:
 
     PeriodicTask(std::chrono::milliseconds interval, Call call, QObject *parent, Tag);
 
+    template<typename R>
+    static constexpr bool isAcceptedResult = std::is_void_v<R> || std::is_same_v<R, QFuture<void>>;
+    template<typename Fn>
+    static constexpr bool isNullable =
+        std::is_pointer_v<Fn> || std::is_member_pointer_v<Fn> || Detail::isStdFunction<Fn>;
+
+    // Each rejection stops there (if constexpr), so that the static_assert's message is the
+    // only error the compiler reports.
     template<typename F>
     static Call wrap(F &&function)
     {
         using Fn = std::decay_t<F>;
-        static_assert(std::is_invocable_v<Fn &>,
-                      "TaskTools::PeriodicTask: the function must be callable with no arguments");
-        using Result = std::invoke_result_t<Fn &>;
-        static_assert(std::is_void_v<Result> || std::is_same_v<Result, QFuture<void>>,
-                      "TaskTools::PeriodicTask: the function must return void or QFuture<void>; "
-                      "a value it returned would be lost");
-        if constexpr (std::is_pointer_v<
-                          Fn> || std::is_member_pointer_v<Fn> || Private::isStdFunction<Fn>) {
-            if (!function)
-                throw std::invalid_argument("TaskTools::PeriodicTask: the function is empty");
-        }
-        if constexpr (std::is_void_v<Result>) {
-            return [function = Fn(std::forward<F>(function))]() mutable {
-                std::invoke(function);
-                return readyFuture();
-            };
+        if constexpr (!std::is_invocable_v<Fn &>) {
+            static_assert(Detail::alwaysFalse<F>,
+                          "TaskTools::PeriodicTask: the function must be callable with no "
+                          "arguments");
+            return {};
+        } else if constexpr (!isAcceptedResult<std::invoke_result_t<Fn &>>) {
+            static_assert(Detail::alwaysFalse<F>,
+                          "TaskTools::PeriodicTask: the function must return void or "
+                          "QFuture<void>; a value it returned would be lost");
+            return {};
         } else {
-            return Call(std::forward<F>(function));
+            if constexpr (isNullable<Fn>) {
+                if (!function)
+                    throw std::invalid_argument("TaskTools::PeriodicTask: the function is empty");
+            }
+            if constexpr (std::is_void_v<std::invoke_result_t<Fn &>>) {
+                return [function = Fn(std::forward<F>(function))]() mutable {
+                    std::invoke(function);
+                    return readyFuture();
+                };
+            } else {
+                return Call(std::forward<F>(function));
+            }
         }
     }
     static QFuture<void> readyFuture();
