@@ -197,7 +197,7 @@ void Engine::startTask(TaskNode *node)
     } else {
         c.running.store(int(m_running.size()), std::memory_order_relaxed);
         node->ended = true;
-        account(outcome);
+        account(node, outcome);
         node->release();
     }
 }
@@ -229,11 +229,11 @@ void Engine::endRunning(TaskNode *node, TaskNode::Outcome outcome)
     m_deadlines.remove(node);
     m_core.counters.running.store(int(m_running.size()), std::memory_order_relaxed);
     node->ended = true;
-    account(outcome);
+    account(node, outcome);
     node->release(); // the engine's reference
 }
 
-void Engine::account(TaskNode::Outcome outcome)
+void Engine::account(TaskNode *node, TaskNode::Outcome outcome)
 {
     Counters &c = m_core.counters;
     switch (outcome) {
@@ -253,6 +253,9 @@ void Engine::account(TaskNode::Outcome outcome)
         Q_UNREACHABLE();
     }
     m_dirty = true;
+    // The per-task signals: one relaxed load per task while nobody listens.
+    if (Q_UNLIKELY(m_core.taskSignalState.load(std::memory_order_relaxed) & PoolCore::TaskSignalsOn))
+        m_core.notifyTaskEnded(node, outcome);
 }
 
 // A task that never runs: its outer future ends canceled.
@@ -260,7 +263,7 @@ void Engine::drop(TaskNode *node)
 {
     node->cancel();
     node->ended = true;
-    account(TaskNode::Outcome::Canceled);
+    account(node, TaskNode::Outcome::Canceled);
     node->release();
 }
 

@@ -57,7 +57,7 @@ private:
     void startTask(TaskNode *node);
     void onInnerFinished(TaskNode *node);
     void endRunning(TaskNode *node, TaskNode::Outcome outcome);
-    void account(TaskNode::Outcome outcome);
+    void account(TaskNode *node, TaskNode::Outcome outcome);
     void drop(TaskNode *node);
     void dropAll(TaskList &list);
     void afterActivity();

@@ -142,6 +142,54 @@ void PoolCore::notifyOwner(OwnerEvent event)
             owner, [callback = ownerCallback, event] { callback(event); }, Qt::QueuedConnection);
 }
 
+void PoolCore::taskSignalConnected() noexcept
+{
+    quint32 state = taskSignalState.load(std::memory_order_relaxed);
+    while (!taskSignalState.compare_exchange_weak(
+            state, (state + TaskSignalsEpoch) | TaskSignalsOn, std::memory_order_acq_rel)) {
+    }
+}
+
+void PoolCore::taskSignalDisconnected() noexcept
+{
+    taskSignalState.fetch_or(TaskSignalsRecheck, std::memory_order_acq_rel);
+}
+
+static QString failureMessage(const std::exception_ptr &error)
+{
+    if (!error)
+        return {};
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception &e) {
+        return QString::fromUtf8(e.what());
+    } catch (...) {
+        return QStringLiteral("unknown exception");
+    }
+}
+
+void PoolCore::notifyTaskEnded(TaskNode *node, TaskNode::Outcome outcome)
+{
+    {
+        QMutexLocker locker(&observerMutex);
+        if (!owner)
+            return; // the front-end is being destroyed
+    }
+    quint32 state = taskSignalState.load(std::memory_order_acquire);
+    if (state & TaskSignalsRecheck) {
+        const bool connected = hasTaskReceivers();
+        const quint32 next = connected ? state & ~TaskSignalsRecheck
+                                       : state & ~(TaskSignalsRecheck | TaskSignalsOn);
+        // Fails only if a connect came meanwhile: then stay on and recheck next time.
+        taskSignalState.compare_exchange_strong(state, next, std::memory_order_acq_rel);
+        if (!connected)
+            return;
+    }
+    emitTaskEnded(outcome,
+                  outcome == TaskNode::Outcome::Failed ? failureMessage(node->exception())
+                                                       : QString());
+}
+
 // --- PoolThread -------------------------------------------------------------------------------
 
 std::shared_ptr<PoolThread> createPoolThread(std::shared_ptr<PoolCore> core,

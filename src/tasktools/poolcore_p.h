@@ -192,6 +192,23 @@ public:
     QObject *owner = nullptr;
     std::function<void(OwnerEvent)> ownerCallback; // runs in the owner's thread
 
+    // The front-end's per-task signals (taskCompleted() and friends). Engine::account() reads
+    // taskSignalState with one relaxed load per task and calls notifyTaskEnded() only when
+    // TaskSignalsOn is set, so they cost nothing while nobody listens. connectNotify() sets it;
+    // disconnectNotify() (which may not call isSignalConnected()) only asks for a recheck, done
+    // on the pool thread. The epoch counts connects, so a recheck never clears a newer one.
+    static constexpr quint32 TaskSignalsOn = 1;
+    static constexpr quint32 TaskSignalsRecheck = 2;
+    static constexpr quint32 TaskSignalsEpoch = 4;
+    std::atomic<quint32> taskSignalState{0};
+    void taskSignalConnected() noexcept;    // any thread
+    void taskSignalDisconnected() noexcept; // any thread
+    void notifyTaskEnded(TaskNode *node, TaskNode::Outcome outcome); // pool thread
+    // Set by the front-end before the first start and never changed; used only while `owner`
+    // is set (the front-end clears it, then joins the pool thread, before it dies).
+    std::function<bool()> hasTaskReceivers;
+    std::function<void(TaskNode::Outcome, const QString &)> emitTaskEnded;
+
     // Lifecycle, guarded by lifecycleMutex (never held while waiting for a thread).
     QMutex lifecycleMutex;
     std::vector<Context> contexts;

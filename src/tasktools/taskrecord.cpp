@@ -19,6 +19,13 @@ bool TaskNode::isInnerFinished() const noexcept
     return true;
 }
 
+std::exception_ptr TaskNode::exception() const noexcept
+{
+    if (!m_outer->hasException())
+        return {};
+    return m_outer->exceptionStore().exception();
+}
+
 void TaskNode::fail(std::exception_ptr error) noexcept
 {
     if (m_outer->isFinished())

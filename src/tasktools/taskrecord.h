@@ -87,6 +87,8 @@ public:
     virtual bool isInnerFinished() const noexcept;
 
     bool isCanceled() const noexcept { return m_outer->isCanceled(); }
+    // The exception the outer future ended with, if any (for the taskFailed() signal).
+    std::exception_ptr exception() const noexcept;
     // Ends the outer future with an exception (no effect if the caller canceled it).
     void fail(std::exception_ptr error) noexcept;
     // Ends the outer future canceled.

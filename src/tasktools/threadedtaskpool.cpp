@@ -6,6 +6,7 @@
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qloggingcategory.h>
+#include <QtCore/qmetaobject.h>
 
 #include <stdexcept>
 
@@ -225,6 +226,25 @@ void PoolHandle::join()
         thread->wait();
 }
 
+void PoolHandle::setTaskSignals(std::function<bool()> hasReceivers,
+                                std::function<void(TaskNode::Outcome, const QString &)> emitter)
+{
+    d->hasTaskReceivers = std::move(hasReceivers);
+    d->emitTaskEnded = std::move(emitter);
+}
+
+void PoolHandle::taskSignalConnected() noexcept
+{
+    if (d)
+        d->taskSignalConnected();
+}
+
+void PoolHandle::taskSignalDisconnected() noexcept
+{
+    if (d) // null once shut down: receivers are disconnected while the front-end dies
+        d->taskSignalDisconnected();
+}
+
 void PoolHandle::shutdown() noexcept
 {
     if (!d)
@@ -261,6 +281,50 @@ void PoolHandle::shutdown() noexcept
     d.reset();
 }
 
+namespace {
+
+template<typename Pool>
+bool isTaskSignal(const QMetaMethod &signal)
+{
+    return signal == QMetaMethod::fromSignal(&Pool::taskCompleted)
+            || signal == QMetaMethod::fromSignal(&Pool::taskFailed)
+            || signal == QMetaMethod::fromSignal(&Pool::taskTimedOut)
+            || signal == QMetaMethod::fromSignal(&Pool::taskCanceled);
+}
+
+// Wires a front-end's per-task signals to its pool; `isConnected` is its isSignalConnected().
+template<typename Pool, typename IsConnected>
+void installTaskSignals(Pool *pool, PoolHandle &handle, IsConnected isConnected)
+{
+    handle.setTaskSignals(
+            [isConnected] {
+                return isConnected(QMetaMethod::fromSignal(&Pool::taskCompleted))
+                        || isConnected(QMetaMethod::fromSignal(&Pool::taskFailed))
+                        || isConnected(QMetaMethod::fromSignal(&Pool::taskTimedOut))
+                        || isConnected(QMetaMethod::fromSignal(&Pool::taskCanceled));
+            },
+            [pool](TaskNode::Outcome outcome, const QString &message) {
+                switch (outcome) {
+                case TaskNode::Outcome::Completed:
+                    Q_EMIT pool->taskCompleted();
+                    break;
+                case TaskNode::Outcome::Failed:
+                    Q_EMIT pool->taskFailed(message);
+                    break;
+                case TaskNode::Outcome::TimedOut:
+                    Q_EMIT pool->taskTimedOut();
+                    break;
+                case TaskNode::Outcome::Canceled:
+                    Q_EMIT pool->taskCanceled();
+                    break;
+                case TaskNode::Outcome::Running:
+                    break;
+                }
+            });
+}
+
+} // namespace
+
 } // namespace Detail
 
 // --- BlockingThreadedTaskPool -----------------------------------------------------------------
@@ -273,11 +337,24 @@ BlockingThreadedTaskPool::BlockingThreadedTaskPool(PoolOptions options, QObject 
               Q_EMIT this->stopped();
       })
 {
+    Detail::installTaskSignals(this, m_pool,
+                               [this](const QMetaMethod &m) { return isSignalConnected(m); });
 }
 
 BlockingThreadedTaskPool::~BlockingThreadedTaskPool()
 {
     m_pool.shutdown();
+}
+
+void BlockingThreadedTaskPool::connectNotify(const QMetaMethod &signal)
+{
+    if (Detail::isTaskSignal<BlockingThreadedTaskPool>(signal))
+        m_pool.taskSignalConnected();
+}
+
+void BlockingThreadedTaskPool::disconnectNotify(const QMetaMethod &)
+{
+    m_pool.taskSignalDisconnected();
 }
 
 void BlockingThreadedTaskPool::start()
@@ -323,11 +400,24 @@ AsyncThreadedTaskPool::AsyncThreadedTaskPool(PoolOptions options, QObject *paren
               Q_EMIT this->stopped();
       })
 {
+    Detail::installTaskSignals(this, m_pool,
+                               [this](const QMetaMethod &m) { return isSignalConnected(m); });
 }
 
 AsyncThreadedTaskPool::~AsyncThreadedTaskPool()
 {
     m_pool.shutdown();
+}
+
+void AsyncThreadedTaskPool::connectNotify(const QMetaMethod &signal)
+{
+    if (Detail::isTaskSignal<AsyncThreadedTaskPool>(signal))
+        m_pool.taskSignalConnected();
+}
+
+void AsyncThreadedTaskPool::disconnectNotify(const QMetaMethod &)
+{
+    m_pool.taskSignalDisconnected();
 }
 
 QFuture<void> AsyncThreadedTaskPool::start()

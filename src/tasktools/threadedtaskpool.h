@@ -48,6 +48,14 @@ public:
     PoolStatus *status() const { return m_status; }
     QString name() const;
 
+    // The front-end's per-task signals (see PoolCore::taskSignalState). Set once, in the
+    // front-end's constructor; `emitter` runs on the pool thread.
+    void setTaskSignals(std::function<bool()> hasReceivers,
+                        std::function<void(TaskNode::Outcome, const QString &)> emitter);
+    // From the front-end's connectNotify() / disconnectNotify(); any thread.
+    void taskSignalConnected() noexcept;
+    void taskSignalDisconnected() noexcept;
+
     template<typename R>
     R waitForResult(QFuture<R> &future) const
     {
@@ -152,6 +160,22 @@ Q_SIGNALS:
     void started();
     void stopped();
 
+    // One of these per task, emitted on the pool thread as the task ends (its future has
+    // finished): with a result, with an exception other than a timeout (`message` is its
+    // what()), by the pool's timeout, or canceled (by its caller, or by stop(grace)). A receiver
+    // living in another thread gets them queued in its own thread (Qt::AutoConnection; give a
+    // lambda a context object). While nothing is connected they cost the pool nothing. Not
+    // emitted once the pool's destructor has begun. To handle one task's result in a given
+    // thread, use its future instead: QFuture::then(receiver, ...).
+    void taskCompleted();
+    void taskFailed(const QString &message);
+    void taskTimedOut();
+    void taskCanceled();
+
+protected:
+    void connectNotify(const QMetaMethod &signal) override;
+    void disconnectNotify(const QMetaMethod &signal) override;
+
 private:
     Detail::PoolHandle m_pool;
 };
@@ -211,8 +235,19 @@ public:
     PoolStatus *status() const { return m_pool.status(); }
 
 Q_SIGNALS:
+    // Emitted in the pool owner's thread (queued), after start completed / the run ended.
     void started();
     void stopped();
+
+    // Per task, emitted on the pool thread as the task ends; see BlockingThreadedTaskPool.
+    void taskCompleted();
+    void taskFailed(const QString &message);
+    void taskTimedOut();
+    void taskCanceled();
+
+protected:
+    void connectNotify(const QMetaMethod &signal) override;
+    void disconnectNotify(const QMetaMethod &signal) override;
 
 private:
     Detail::PoolHandle m_pool;
