@@ -4,6 +4,7 @@
 #include <QtCore/qfuturewatcher.h>
 #include <QtCore/qloggingcategory.h>
 #include <QtCore/qmetaobject.h>
+#include <QtCore/qpointer.h>
 #include <QtCore/qthread.h>
 
 #include <optional>

@@ -6,7 +6,6 @@
 
 #include <QtCore/qfuture.h>
 #include <QtCore/qobject.h>
-#include <QtCore/qpointer.h>
 
 #include <exception>
 #include <functional>
@@ -27,8 +26,9 @@ class BackgroundTaskBasePrivate;
 // reports the same outcome; it always finishes. When a run ends, `running` turns false and
 // runningChanged(false) is emitted first, then the run's future finishes (running the caller's
 // continuations), then the outcome signal: slots see isRunning() == false and a finished future,
-// and may call start() again. A restart (start() during a run) cancels the old run, emits
-// canceled() for it, and keeps `running` true without emitting runningChanged.
+// and may call start() again, or even delete the task (though deleteLater() is the usual way). A
+// restart (start() during a run) cancels the old run, emits canceled() for it, and keeps `running`
+// true without emitting runningChanged.
 //
 // Everything happens in the event loop of the thread the object lives in: no thread of its own,
 // nothing blocks. Call start() and cancel() from that thread only. Destroying the object cancels

@@ -1,6 +1,7 @@
 // Copyright (C) 2026 The TaskTools authors. SPDX-License-Identifier: MIT
 #include <tasktools/backgroundtask.h>
 
+#include <QtCore/qpointer.h>
 #include <QtCore/qpromise.h>
 #include <QtCore/qregularexpression.h>
 #include <QtCore/qthread.h>
@@ -139,6 +140,8 @@ private Q_SLOTS:
     void restartFromFinishedSlot();
     void cancelFromInsideTheFunction();
     void continuationOnReturnedFutureRuns();
+    void slotMayDeleteTheTask_data();
+    void slotMayDeleteTheTask();
     void failureIsReportedOnceAndLoggedWhenNobodyListens();
     void failureIsNotLoggedWhenSomeoneListens();
 };
@@ -615,6 +618,55 @@ void tst_BackgroundTask::continuationOnReturnedFutureRuns()
     QVERIFY(canceledChain.isFinished());
     QVERIFY(sawCancel);
     QCOMPARE(canceledChain.result(), -1);
+}
+
+void tst_BackgroundTask::slotMayDeleteTheTask_data()
+{
+    QTest::addColumn<QString>("outcome");
+    QTest::newRow("finished") << QStringLiteral("finished");
+    QTest::newRow("failed") << QStringLiteral("failed");
+    QTest::newRow("canceled through the future") << QStringLiteral("canceled");
+    QTest::newRow("runningChanged") << QStringLiteral("runningChanged");
+}
+
+// Qt's usual advice is deleteLater(), but a direct delete from a slot must not crash either
+// (the sanitizer builds check for use after free).
+void tst_BackgroundTask::slotMayDeleteTheTask()
+{
+    QFETCH(QString, outcome);
+    Producer<int> producer;
+    auto *task = new BackgroundTask<int>(producer.function());
+    QPointer<BackgroundTask<int>> alive(task);
+    const auto deleteTask = [&] {
+        delete task;
+    };
+    if (outcome == QLatin1String("finished"))
+        connect(task, &BackgroundTaskBase::finished, this, deleteTask);
+    else if (outcome == QLatin1String("failed"))
+        connect(task, &BackgroundTaskBase::failed, this, deleteTask);
+    else if (outcome == QLatin1String("canceled"))
+        connect(task, &BackgroundTaskBase::canceled, this, deleteTask);
+    else
+        connect(task, &BackgroundTaskBase::runningChanged, this, [&](bool running) {
+            if (!running)
+                delete task;
+        });
+
+    QFuture<int> future = task->start();
+    if (outcome == QLatin1String("canceled")) {
+        future.cancel(); // reaches the task through its watcher, like a finished inner future
+    } else {
+        if (outcome == QLatin1String("failed"))
+            producer.promise(0).setException(std::make_exception_ptr(std::runtime_error("x")));
+        else
+            producer.promise(0).addResult(1);
+        producer.promise(0).finish();
+    }
+
+    QTRY_VERIFY(!alive);
+    QVERIFY(future.isFinished());
+    if (outcome == QLatin1String("finished") || outcome == QLatin1String("runningChanged"))
+        QCOMPARE(future.result(), 1);
 }
 
 void tst_BackgroundTask::failureIsReportedOnceAndLoggedWhenNobodyListens()
