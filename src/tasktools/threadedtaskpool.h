@@ -2,6 +2,7 @@
 #ifndef TASKTOOLS_THREADEDTASKPOOL_H
 #define TASKTOOLS_THREADEDTASKPOOL_H
 
+#include <tasktools/batchtask.h>
 #include <tasktools/errors.h>
 #include <tasktools/pooloptions.h>
 #include <tasktools/poolstatus.h>
@@ -129,6 +130,32 @@ public:
         return future;
     }
 
+    // Submits a batch: calls `function(element)` on the pool thread for each element of
+    // `range`, in order, and returns one future whose results are all the results in order
+    // (compare QtConcurrent::mapped(); QFuture<void> if the function returns void). Results are
+    // reported in blocks as they come (QFutureWatcher::resultsReadyAt(), progressValue() for a
+    // sized range). `range` is copied or moved into the batch: a container, or a view such as
+    // std::views::iota(0, n) or a std::span over data that outlives the batch. The function is
+    // synchronous (for asynchronous work use createTask()). Never blocks.
+    //
+    // The whole batch is one task of the pool: one slot of `size` while it runs, one entry of
+    // `maxPending` while it waits, one task in PoolStatus. It calls the function for a few
+    // milliseconds at a time, yielding to the pool thread's event loop in between (other tasks,
+    // timers and sockets go on meanwhile), so it can be interrupted between two elements:
+    // the pool's timeout (counted from the batch's start) ends it with TimeoutError, a cancel()
+    // of its future or a stop(grace) whose grace ran out ends it canceled, and a function that
+    // throws ends it with that exception; the remaining elements are then skipped. A plain
+    // stop() lets it finish. Throws like createTask(), and std::invalid_argument for a sized
+    // range of more than INT_MAX elements.
+    template<typename Range, typename F>
+    [[nodiscard]] QFuture<Detail::BatchResult<Range, F>> createTasks(Range &&range, F &&function)
+    {
+        auto *node = Detail::makeBatch(std::forward<Range>(range), std::forward<F>(function));
+        QFuture<Detail::BatchResult<Range, F>> future = node->future();
+        m_pool.submit(node, Detail::PoolHandle::SubmitMode::Throw);
+        return future;
+    }
+
     // Submits a task and waits for it: returns its result or rethrows its exception;
     // throws CanceledError if it was canceled. Waits for room when the buffer is full (and
     // throws NotRunningError if the pool stops meanwhile). DeadlockError on the pool thread.
@@ -214,6 +241,16 @@ public:
     {
         auto *node = Detail::makeTask(std::forward<F>(task));
         QFuture<Detail::TaskResult<F>> future = node->future();
+        m_pool.submit(node, Detail::PoolHandle::SubmitMode::Throw);
+        return future;
+    }
+
+    // A batch: one future with every result in order; see BlockingThreadedTaskPool.
+    template<typename Range, typename F>
+    [[nodiscard]] QFuture<Detail::BatchResult<Range, F>> createTasks(Range &&range, F &&function)
+    {
+        auto *node = Detail::makeBatch(std::forward<Range>(range), std::forward<F>(function));
+        QFuture<Detail::BatchResult<Range, F>> future = node->future();
         m_pool.submit(node, Detail::PoolHandle::SubmitMode::Throw);
         return future;
     }

@@ -1,0 +1,254 @@
+// Copyright (C) 2026 The TaskTools authors. SPDX-License-Identifier: MIT
+#ifndef TASKTOOLS_BATCHTASK_H
+#define TASKTOOLS_BATCHTASK_H
+
+// Implementation detail of the pools' createTasks(): not API, may change in any release.
+//
+// A batch is one record in the pool (one slot of `size`, one entry of `maxPending`, one task in
+// PoolStatus) holding a copy of the caller's range, the function, and the one outer
+// QFutureInterface<R> that receives every result in order, reported in blocks. It calls the
+// function on the pool thread for at most SliceNs at a time; when elements remain it yields to
+// the pool thread's event loop (so timers, other tasks and status updates go on) and counts as
+// a running asynchronous task meanwhile, which gives it the usual semantics for free: the
+// pool's timeout, the caller's cancel() and stop(grace) end it between two elements.
+
+#include <tasktools/taskrecord.h>
+
+#include <QtCore/qlist.h>
+#include <QtCore/qobject.h>
+
+#include <chrono>
+#include <iterator>
+#include <limits>
+#include <ranges>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+namespace TaskTools::Detail {
+
+template<typename Range, typename F>
+using BatchElement = std::ranges::range_reference_t<std::decay_t<Range> &>;
+
+// What a batch's future carries: R for a function returning R.
+template<typename Range, typename F>
+using BatchResult = std::invoke_result_t<std::decay_t<F> &, BatchElement<Range, F>>;
+
+template<typename Rng, typename Fn, typename R>
+class BatchTask final : public TaskNode
+{
+public:
+    // How long one visit of the pool thread calls the function before yielding to its loop.
+    static constexpr qint64 SliceNs = 2'000'000;
+    // Results are handed to the future in blocks of at most this many.
+    static constexpr int BlockSize = 4096;
+
+    template<typename Range, typename F>
+    BatchTask(Range &&range, F &&f)
+        : TaskNode(&m_outer), m_range(std::forward<Range>(range)), m_fn(std::forward<F>(f))
+    {
+        if constexpr (std::ranges::sized_range<Rng>) {
+            const auto size = std::ranges::size(m_range);
+            if (size > std::make_unsigned_t<decltype(size)>(std::numeric_limits<int>::max()))
+                throw std::invalid_argument("TaskTools: createTasks() takes at most INT_MAX "
+                                            "elements (a QFuture's results are int-indexed)");
+            m_outer.setProgressRange(0, int(size));
+        }
+        m_outer.reportStarted();
+    }
+
+    ~BatchTask() override
+    {
+        if (m_context)
+            m_context->deleteLater(); // lives on the pool thread; we may be on another
+        if (!m_outer.isFinished()) {
+            m_outer.reportCanceled();
+            m_outer.reportFinished();
+        }
+    }
+
+    QFuture<R> future() { return m_outer.future(); }
+
+    Outcome run(const std::shared_ptr<Inbox> &inbox) noexcept override
+    {
+        try {
+            m_it = std::ranges::begin(m_range);
+        } catch (...) {
+            return failWith(std::current_exception());
+        }
+        const Outcome outcome = slice();
+        if (outcome != Outcome::Running)
+            return outcome;
+        m_inbox = inbox;
+        scheduleStep();
+        return Outcome::Running;
+    }
+
+    Outcome complete() noexcept override { return m_outcome; }
+    void cancelInner() noexcept override { m_stopRequested = true; }
+    bool isInnerFinished() const noexcept override { return m_done; }
+
+protected:
+    void reportOuterFinished() noexcept override { m_outer.reportFinished(); }
+
+private:
+    // The reference a scheduled step holds on its node: given back if the step never runs (its
+    // event discarded with the pool thread's loop).
+    struct Step
+    {
+        BatchTask *node;
+        explicit Step(BatchTask *n) : node(n) { }
+        Step(Step &&other) noexcept : node(std::exchange(other.node, nullptr)) { }
+        Step(const Step &) = delete;
+        Step &operator=(const Step &) = delete;
+        Step &operator=(Step &&) = delete;
+        ~Step()
+        {
+            if (node)
+                node->release();
+        }
+        void operator()() { std::exchange(node, nullptr)->step(); }
+    };
+
+    // Pool thread. Holds one reference (taken by scheduleStep()).
+    void scheduleStep() noexcept
+    {
+        try {
+            if (!m_context)
+                m_context = new QObject; // created here, so it lives on the pool thread
+            retain();
+            QMetaObject::invokeMethod(m_context, Step(this), Qt::QueuedConnection);
+        } catch (...) {
+            // Out of memory: end the batch with that error rather than leave it hanging.
+            m_outcome = failWith(std::current_exception());
+            m_done = true;
+        }
+    }
+
+    // Pool thread, from the loop; owns the step's reference.
+    void step() noexcept
+    {
+        if (m_stopRequested) {
+            // The engine already ended this batch (timeout, cancel, grace): just let go.
+            release();
+            return;
+        }
+        const Outcome outcome = slice();
+        if (outcome == Outcome::Running) {
+            scheduleStep();
+            release();
+            return;
+        }
+        m_outcome = outcome;
+        m_done = true;
+        postCompletion(m_inbox.get(), this); // the step's reference becomes the engine's watch
+    }
+
+    // Calls the function on the next elements for at most SliceNs (at least one element).
+    // Returns Running while elements remain, otherwise how the batch ended (outer finished).
+    Outcome slice() noexcept
+    {
+        using SteadyClock = std::chrono::steady_clock;
+        const SteadyClock::time_point start = SteadyClock::now();
+        const auto end = std::ranges::end(m_range);
+        try {
+            for (;;) {
+                if (m_outer.isCanceled()) { // by the caller
+                    cancel();
+                    return Outcome::Canceled;
+                }
+                if (m_it == end)
+                    return finishOuter();
+                // A block: the clock is read after 1, 2, 4 ... 256 elements, then every 256,
+                // so that a slow function still yields in time and a fast one barely pays.
+                bool sliceOver = false;
+                int count = 0;
+                if constexpr (std::is_void_v<R>) {
+                    while (m_it != end && count < BlockSize) {
+                        std::invoke(m_fn, *m_it);
+                        ++m_it;
+                        ++count;
+                        if ((count & (count - 1)) == 0 || (count & 255) == 0) {
+                            if (SteadyClock::now() - start > std::chrono::nanoseconds(SliceNs)) {
+                                sliceOver = true;
+                                break;
+                            }
+                        }
+                    }
+                } else {
+                    QList<R> block;
+                    block.reserve(BlockSize);
+                    while (m_it != end && count < BlockSize) {
+                        block.append(std::invoke(m_fn, *m_it));
+                        ++m_it;
+                        ++count;
+                        if ((count & (count - 1)) == 0 || (count & 255) == 0) {
+                            if (SteadyClock::now() - start > std::chrono::nanoseconds(SliceNs)) {
+                                sliceOver = true;
+                                break;
+                            }
+                        }
+                    }
+                    m_outer.reportResults(block);
+                }
+                m_doneCount += count;
+                if constexpr (std::ranges::sized_range<Rng>)
+                    m_outer.setProgressValue(m_doneCount);
+                if (sliceOver && m_it != end)
+                    return Outcome::Running;
+            }
+        } catch (...) {
+            return failWith(std::current_exception());
+        }
+    }
+
+    Outcome failWith(std::exception_ptr error) noexcept
+    {
+        const bool canceled = m_outer.isCanceled();
+        fail(std::move(error));
+        return canceled ? Outcome::Canceled : Outcome::Failed;
+    }
+
+    Outcome finishOuter() noexcept
+    {
+        const bool canceled = m_outer.isCanceled();
+        m_outer.reportFinished();
+        return canceled ? Outcome::Canceled : Outcome::Completed;
+    }
+
+    Rng m_range;
+    Fn m_fn;
+    QFutureInterface<R> m_outer;
+    std::ranges::iterator_t<Rng> m_it {};
+    int m_doneCount = 0;
+    // Pool thread only, from here on.
+    std::shared_ptr<Inbox> m_inbox; // set once the batch needs more than one slice
+    QObject *m_context = nullptr; // receives the queued steps
+    Outcome m_outcome = Outcome::Running;
+    bool m_done = false;
+    bool m_stopRequested = false;
+};
+
+// Builds the record of a batch; the range is copied or moved into it.
+template<typename Range, typename F>
+auto makeBatch(Range &&range, F &&f)
+{
+    using Rng = std::decay_t<Range>;
+    using Fn = std::decay_t<F>;
+    static_assert(std::ranges::input_range<Rng &>,
+                  "TaskTools: createTasks() takes a range (a container, or a view such as "
+                  "std::views::iota)");
+    static_assert(std::is_invocable_v<Fn &, std::ranges::range_reference_t<Rng &>>,
+                  "TaskTools: createTasks() calls its function with each element of the range");
+    using R = std::invoke_result_t<Fn &, std::ranges::range_reference_t<Rng &>>;
+    static_assert(!FutureTraits<R>::isFuture,
+                  "TaskTools: createTasks() runs synchronous functions; submit asynchronous work "
+                  "(returning a QFuture) with createTask()");
+    static_assert(!std::is_reference_v<R>, "TaskTools: a batch's function must return by value");
+    checkCallable(f, "the batch's function");
+    return new BatchTask<Rng, Fn, R>(std::forward<Range>(range), std::forward<F>(f));
+}
+
+} // namespace TaskTools::Detail
+
+#endif // TASKTOOLS_BATCHTASK_H
