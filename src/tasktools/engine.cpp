@@ -123,6 +123,8 @@ void Engine::drain()
             SubmitQueue &q = m_core.queue;
             QMutexLocker locker(&q.mutex);
             if (q.target == this) {
+                // Once per batch: submitted and pending moved (and running, once admitted).
+                m_dirty = m_dirty || !q.list.isEmpty();
                 m_buffer.append(q.list);
             } else {
                 m_attached = false; // stop() detached us; the rest comes with the stop request

@@ -4,8 +4,10 @@
 #include "poolcore_p.h"
 
 #include <QtCore/qcoreevent.h>
+#include <QtCore/qthread.h>
 
 #include <limits>
+#include <utility>
 
 namespace TaskTools {
 
@@ -27,9 +29,43 @@ QString PoolStatus::name() const
     return m_core->options.name;
 }
 
+// A getter returns the live value. Called in the status object's thread (by a binding, say)
+// with a value the NOTIFY signal has not carried yet, it marks the field for the next round.
+template<typename T>
+T PoolStatus::seen(T live, const T &notified, Field field) const
+{
+    if (QThread::currentThread() == thread() && live != notified)
+        m_readAhead |= field;
+    return live;
+}
+
+PoolStatus::Snapshot PoolStatus::snapshot() const
+{
+    const Detail::Counters &c = m_core->counters;
+    Snapshot s;
+    // Ended counters first, then running, then submitted: pending never goes negative.
+    s.completed = c.completed.load(std::memory_order_relaxed);
+    s.failed = c.failed.load(std::memory_order_relaxed);
+    s.timedOut = c.timedOut.load(std::memory_order_relaxed);
+    s.canceled = c.canceled.load(std::memory_order_relaxed);
+    s.running = c.running.load(std::memory_order_relaxed);
+    s.submitted = c.submitted.load(std::memory_order_relaxed);
+    const qint64 ended = s.completed + s.failed + s.timedOut + s.canceled;
+    s.pending = int(qBound<qint64>(0, s.submitted - ended - s.running,
+                                   qint64(std::numeric_limits<int>::max())));
+    s.rejected = c.rejected.load(std::memory_order_relaxed);
+    s.active = c.active.load(std::memory_order_relaxed);
+    const int limit = m_core->options.size;
+    if (limit == 0)
+        s.load = s.running > 0 ? 1.0 : 0.0;
+    else
+        s.load = qMin(1.0, double(s.running) / double(limit));
+    return s;
+}
+
 bool PoolStatus::isActive() const
 {
-    return m_core->counters.active.load(std::memory_order_relaxed);
+    return seen(m_core->counters.active.load(std::memory_order_relaxed), m_active, ActiveField);
 }
 
 int PoolStatus::size() const
@@ -39,51 +75,52 @@ int PoolStatus::size() const
 
 int PoolStatus::pending() const
 {
-    return int(qMin<qint64>(m_core->counters.pending(), std::numeric_limits<int>::max()));
+    return seen(snapshot().pending, m_pending, PendingField);
 }
 
 int PoolStatus::running() const
 {
-    return m_core->counters.running.load(std::memory_order_relaxed);
+    return seen(m_core->counters.running.load(std::memory_order_relaxed), m_running, RunningField);
 }
 
 qint64 PoolStatus::submitted() const
 {
-    return m_core->counters.submitted.load(std::memory_order_relaxed);
+    return seen(m_core->counters.submitted.load(std::memory_order_relaxed), m_submitted,
+                SubmittedField);
 }
 
 qint64 PoolStatus::completed() const
 {
-    return m_core->counters.completed.load(std::memory_order_relaxed);
+    return seen(m_core->counters.completed.load(std::memory_order_relaxed), m_completed,
+                CompletedField);
 }
 
 qint64 PoolStatus::failed() const
 {
-    return m_core->counters.failed.load(std::memory_order_relaxed);
+    return seen(m_core->counters.failed.load(std::memory_order_relaxed), m_failed, FailedField);
 }
 
 qint64 PoolStatus::timedOut() const
 {
-    return m_core->counters.timedOut.load(std::memory_order_relaxed);
+    return seen(m_core->counters.timedOut.load(std::memory_order_relaxed), m_timedOut,
+                TimedOutField);
 }
 
 qint64 PoolStatus::canceled() const
 {
-    return m_core->counters.canceled.load(std::memory_order_relaxed);
+    return seen(m_core->counters.canceled.load(std::memory_order_relaxed), m_canceled,
+                CanceledField);
 }
 
 qint64 PoolStatus::rejected() const
 {
-    return m_core->counters.rejected.load(std::memory_order_relaxed);
+    return seen(m_core->counters.rejected.load(std::memory_order_relaxed), m_rejected,
+                RejectedField);
 }
 
 double PoolStatus::load() const
 {
-    const int runningNow = running();
-    const int limit = size();
-    if (limit == 0)
-        return runningNow > 0 ? 1.0 : 0.0;
-    return qMin(1.0, double(runningNow) / double(limit));
+    return seen(snapshot().load, m_load, LoadField);
 }
 
 double PoolStatus::throughput() const
@@ -129,34 +166,27 @@ void PoolStatus::timerEvent(QTimerEvent *event)
 
 void PoolStatus::update()
 {
-    // Ended counters first, then running, then submitted: pending() never goes negative.
-    const qint64 completedNow = completed();
-    const qint64 failedNow = failed();
-    const qint64 timedOutNow = timedOut();
-    const qint64 canceledNow = canceled();
-    const int runningNow = running();
-    const int pendingNow = pending();
-    const qint64 submittedNow = submitted();
-    const qint64 rejectedNow = rejected();
-    const bool activeNow = isActive();
-    const double loadNow = load();
+    // Taken before reading: a getter called while the signals below are emitted marks fields
+    // for the next round (there is one: what it saw changed after this snapshot).
+    const quint32 readAhead = std::exchange(m_readAhead, 0);
+    const Snapshot now = snapshot();
 
-    auto change = [this](auto &cached, auto value, auto signal) {
-        if (cached == value)
+    auto change = [this, readAhead](auto &cached, auto value, Field field, auto signal) {
+        if (cached == value && !(readAhead & field))
             return;
         cached = value;
         Q_EMIT(this->*signal)(value);
     };
-    change(m_submitted, submittedNow, &PoolStatus::submittedChanged);
-    change(m_pending, pendingNow, &PoolStatus::pendingChanged);
-    change(m_running, runningNow, &PoolStatus::runningChanged);
-    change(m_load, loadNow, &PoolStatus::loadChanged);
-    change(m_completed, completedNow, &PoolStatus::completedChanged);
-    change(m_failed, failedNow, &PoolStatus::failedChanged);
-    change(m_timedOut, timedOutNow, &PoolStatus::timedOutChanged);
-    change(m_canceled, canceledNow, &PoolStatus::canceledChanged);
-    change(m_rejected, rejectedNow, &PoolStatus::rejectedChanged);
-    change(m_active, activeNow, &PoolStatus::activeChanged);
+    change(m_submitted, now.submitted, SubmittedField, &PoolStatus::submittedChanged);
+    change(m_pending, now.pending, PendingField, &PoolStatus::pendingChanged);
+    change(m_running, now.running, RunningField, &PoolStatus::runningChanged);
+    change(m_load, now.load, LoadField, &PoolStatus::loadChanged);
+    change(m_completed, now.completed, CompletedField, &PoolStatus::completedChanged);
+    change(m_failed, now.failed, FailedField, &PoolStatus::failedChanged);
+    change(m_timedOut, now.timedOut, TimedOutField, &PoolStatus::timedOutChanged);
+    change(m_canceled, now.canceled, CanceledField, &PoolStatus::canceledChanged);
+    change(m_rejected, now.rejected, RejectedField, &PoolStatus::rejectedChanged);
+    change(m_active, now.active, ActiveField, &PoolStatus::activeChanged);
     updateSampler();
 }
 

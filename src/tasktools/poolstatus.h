@@ -100,11 +100,46 @@ protected:
 private:
     friend class Detail::PoolHandle;
     PoolStatus(Detail::PoolCore *core, QObject *parent);
+    // One bit per non-constant property but throughput, for m_readAhead.
+    enum Field : quint32 {
+        ActiveField = 1 << 0,
+        PendingField = 1 << 1,
+        RunningField = 1 << 2,
+        SubmittedField = 1 << 3,
+        CompletedField = 1 << 4,
+        FailedField = 1 << 5,
+        TimedOutField = 1 << 6,
+        CanceledField = 1 << 7,
+        RejectedField = 1 << 8,
+        LoadField = 1 << 9,
+    };
+    // The live values, from the pool's atomics.
+    struct Snapshot
+    {
+        bool active;
+        int pending;
+        int running;
+        qint64 submitted;
+        qint64 completed;
+        qint64 failed;
+        qint64 timedOut;
+        qint64 canceled;
+        qint64 rejected;
+        double load;
+    };
+    Snapshot snapshot() const;
+    template<typename T>
+    T seen(T live, const T &notified, Field field) const;
+
     void update();
     void sampleThroughput();
     void updateSampler();
 
     Detail::PoolCore *m_core;
+    // Owner thread only: fields that a getter returned with a value not notified yet. A binding
+    // may hold that value; the next round notifies these fields even if their value has come
+    // back to the one notified before (running 0 -> 3 -> 0 between two rounds).
+    mutable quint32 m_readAhead = 0;
     // The values last notified, owner thread only.
     bool m_active = false;
     int m_pending = 0;
