@@ -49,7 +49,7 @@ public:
     {
         if constexpr (std::ranges::sized_range<Rng>) {
             const auto size = std::ranges::size(m_range);
-            if (size > std::make_unsigned_t<decltype(size)>(std::numeric_limits<int>::max()))
+            if (std::cmp_greater(size, std::numeric_limits<int>::max()))
                 throw std::invalid_argument("TaskTools: createTasks() takes at most INT_MAX "
                                             "elements (a QFuture's results are int-indexed)");
             m_outer.setProgressRange(0, int(size));
@@ -159,8 +159,9 @@ private:
                 }
                 if (m_it == end)
                     return finishOuter();
-                // A block: the clock is read after 1, 2, 4 ... 256 elements, then every 256,
-                // so that a slow function still yields in time and a fast one barely pays.
+                // A block: the clock (and the caller's cancel) is read after 1, 2, 4 ... 256
+                // elements, then every 256, so that a slow function still yields in time and a
+                // fast one barely pays.
                 bool sliceOver = false;
                 int count = 0;
                 if constexpr (std::is_void_v<R>) {
@@ -169,7 +170,8 @@ private:
                         ++m_it;
                         ++count;
                         if ((count & (count - 1)) == 0 || (count & 255) == 0) {
-                            if (SteadyClock::now() - start > std::chrono::nanoseconds(SliceNs)) {
+                            if (m_outer.isCanceled()
+                                || SteadyClock::now() - start > std::chrono::nanoseconds(SliceNs)) {
                                 sliceOver = true;
                                 break;
                             }
@@ -183,7 +185,8 @@ private:
                         ++m_it;
                         ++count;
                         if ((count & (count - 1)) == 0 || (count & 255) == 0) {
-                            if (SteadyClock::now() - start > std::chrono::nanoseconds(SliceNs)) {
+                            if (m_outer.isCanceled()
+                                || SteadyClock::now() - start > std::chrono::nanoseconds(SliceNs)) {
                                 sliceOver = true;
                                 break;
                             }
@@ -194,7 +197,7 @@ private:
                 m_doneCount += count;
                 if constexpr (std::ranges::sized_range<Rng>)
                     m_outer.setProgressValue(m_doneCount);
-                if (sliceOver && m_it != end)
+                if (sliceOver && m_it != end && !m_outer.isCanceled())
                     return Outcome::Running;
             }
         } catch (...) {
@@ -245,6 +248,8 @@ auto makeBatch(Range &&range, F &&f)
                   "TaskTools: createTasks() runs synchronous functions; submit asynchronous work "
                   "(returning a QFuture) with createTask()");
     static_assert(!std::is_reference_v<R>, "TaskTools: a batch's function must return by value");
+    static_assert(std::is_void_v<R> || std::is_copy_constructible_v<R>,
+                  "TaskTools: a batch's results must be copyable (they are stored in a QList)");
     checkCallable(f, "the batch's function");
     return new BatchTask<Rng, Fn, R>(std::forward<Range>(range), std::forward<F>(f));
 }

@@ -49,11 +49,13 @@ struct Args
 
 Args g_args;
 
-// --impl NAME selects NAME and its variants (NAME-...).
+// --impl NAME selects NAME; --impl 'NAME*' selects every impl that starts with NAME.
 bool selected(const std::string &impl)
 {
     const std::string &want = g_args.impl;
-    return want.empty() || impl == want || impl.rfind(want + "-", 0) == 0;
+    if (want.empty() || impl == want)
+        return true;
+    return want.back() == '*' && impl.rfind(want.substr(0, want.size() - 1), 0) == 0;
 }
 
 qint64 nOr(qint64 fallback)
@@ -1014,8 +1016,8 @@ int usage()
                  "usage: tasktools_bench MODE [--n N] [--impl NAME]\n"
                  "       tasktools_bench report FILE...\n"
                  "modes: throughput contention latency timeouts memory status batch all\n"
-                 "impls: tasktools (and its variants tasktools-...), std, qt-invoke, qtconcurrent, "
-                 "condvar\n");
+                 "impls: tasktools, tasktools-<variant>, std, qt-invoke, qtconcurrent, condvar; "
+                 "'tasktools*' selects every TaskTools row\n");
     return 2;
 }
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs the whole benchmark suite and prints its tables (markdown) with the targets of issue 5.
+#
+#   tests/benchmarks/run_all.sh            # 3 rounds, a fresh process per mode and round
+#   ROUNDS=5 tests/benchmarks/run_all.sh   # more rounds: medians steadier on a noisy machine
+#   BENCH=path/to/tasktools_bench OUT=results.jsonl tests/benchmarks/run_all.sh
+#
+# Builds build-bench/ (Release) first unless BENCH names an existing binary. Each round runs
+# every mode once, modes interleaved, so drift of the machine spreads over all of them;
+# `tasktools_bench report` takes the median of the rounds. Takes a few minutes.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+rounds="${ROUNDS:-3}"
+bench="${BENCH:-}"
+if [ -z "$bench" ]; then
+    build="${BUILD_DIR:-build-bench}"
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTASKTOOLS_BUILD_BENCHMARKS=ON \
+        -DTASKTOOLS_BUILD_EXAMPLES=OFF >/dev/null
+    cmake --build "$build" --target tasktools_bench --parallel 2 >/dev/null
+    bench="$build/tests/benchmarks/tasktools_bench"
+fi
+out="${OUT:-$(mktemp -t tasktools_bench.XXXXXX.jsonl)}"
+: >"$out"
+
+modes=(throughput contention latency timeouts memory status batch)
+for ((round = 1; round <= rounds; round++)); do
+    for mode in "${modes[@]}"; do
+        echo "round $round/$rounds: $mode" >&2
+        "$bench" "$mode" >>"$out"
+    done
+done
+
+echo "# $(date -u +%Y-%m-%d), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $rounds rounds, medians"
+"$bench" report "$out"
+echo >&2
+echo "raw results: $out" >&2
