@@ -6,7 +6,7 @@
 //  W A R N I N G: private header, not part of the TaskTools API.
 //
 
-#include "deadlineheap_p.h"
+#include "deadlinequeue_p.h"
 #include "poolcore_p.h"
 
 #include <QtCore/qbasictimer.h>
@@ -100,7 +100,7 @@ private:
 
     TaskList m_buffer;                 // accepted, waiting for a free slot, FIFO
     std::vector<TaskNode *> m_running; // running asynchronous tasks
-    DeadlineHeap<TaskNode> m_deadlines;
+    DeadlineQueue<TaskNode> m_deadlines; // one timeout per pool: deadlines arrive sorted
     QBasicTimer m_timeoutTimer;
     qint64 m_armedDeadline = 0;
     QBasicTimer m_sweepTimer;

@@ -13,6 +13,7 @@
 #include <tasktools/tasktools.h>
 
 #include "deadlineheap_p.h"
+#include "deadlinequeue_p.h"
 
 #include <QtConcurrent/QtConcurrent>
 #include <QtCore/QCoreApplication>
@@ -365,15 +366,17 @@ struct TimeoutCost
     double bytesPerEntry = 0;
 };
 
-// The engine's own structure (Detail::DeadlineHeap): arm in start order (a pool's timeout is
-// fixed, so deadlines arrive in increasing order), cancel in random order.
-TimeoutCost timeoutsHeap(qint64 n)
+// The engine's own structure (Detail::DeadlineQueue; Detail::DeadlineHeap before it): arm in
+// start order (a pool's timeout is fixed, so deadlines arrive in increasing order), cancel in
+// random order.
+template<typename Deadlines>
+TimeoutCost timeoutsOf(qint64 n)
 {
     auto tasks = fakeTasks(n);
     const std::vector<std::size_t> order = randomOrder(n);
     const qint64 base = 1'000'000'000;
     TimeoutCost cost;
-    Detail::DeadlineHeap<FakeTask> heap;
+    Deadlines heap;
     const qint64 before = heapInUse();
     Clock::time_point start = Clock::now();
     for (qint64 i = 0; i < n; ++i)
@@ -488,8 +491,14 @@ void runTimeouts()
     };
     for (qint64 n : sizes) {
         if (selected("tasktools")) {
-            timeoutsHeap(std::min<qint64>(n, 10'000));
-            report("tasktools", n, timeoutsHeap(n), "bytes_per_entry");
+            timeoutsOf<Detail::DeadlineQueue<FakeTask>>(std::min<qint64>(n, 10'000));
+            report("tasktools", n, timeoutsOf<Detail::DeadlineQueue<FakeTask>>(n),
+                   "bytes_per_entry");
+        }
+        if (selected("tasktools-heap")) { // the binary heap the engine used before
+            timeoutsOf<Detail::DeadlineHeap<FakeTask>>(std::min<qint64>(n, 10'000));
+            report("tasktools-heap", n, timeoutsOf<Detail::DeadlineHeap<FakeTask>>(n),
+                   "bytes_per_entry");
         }
         if (selected("std"))
             report("std", n, timeoutsMultimap(n), "bytes_per_entry");
@@ -534,7 +543,7 @@ void runMemory()
     if (selected("tasktools")) {
         // A buffered task has no deadline entry yet; it gets one when it starts. Counted
         // anyway, at the heap's cost per entry for n entries.
-        const double entryBytes = timeoutsHeap(n).bytesPerEntry;
+        const double entryBytes = timeoutsOf<Detail::DeadlineQueue<FakeTask>>(n).bytesPerEntry;
         PoolOptions options = optionsFor("tasktools");
         options.size = 1;
         options.timeout = 10s;
