@@ -179,6 +179,46 @@ double throughputConcurrent(qint64 n, int producers)
     return double(n) / seconds;
 }
 
+// `qfuture-ideal`: not a usable design but the bound of every design that gives each task a
+// QFuture: the producer creates each task's QFutureInterface and publishes it through a
+// preallocated array (no lock, no queue, no wake-up); the consumer busy-polls that array,
+// reports each result and finishes the future. What remains is the cost of the futures
+// themselves (Qt's shared state, its mutex, its result store and malloc).
+double throughputIdealFutures(qint64 n)
+{
+    std::vector<QFutureInterface<int> *> slots(static_cast<std::size_t>(n), nullptr);
+    std::atomic<qint64> published {0};
+    std::thread consumer([&] {
+        for (qint64 i = 0; i < n; ++i) {
+            while (published.load(std::memory_order_acquire) <= i) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+            }
+            QFutureInterface<int> *fi = slots[std::size_t(i)];
+            checkThread();
+            fi->reportResult(int(i));
+            fi->reportFinished();
+            delete fi;
+        }
+    });
+    const double seconds = timedProducers(1, n, [&](qint64 begin, qint64 end) {
+        produceAndCheck(
+            begin, end,
+            [&](int i) {
+                auto *fi = new QFutureInterface<int>;
+                fi->reportStarted();
+                QFuture<int> future = fi->future();
+                slots[std::size_t(i)] = fi;
+                published.store(i + 1, std::memory_order_release);
+                return future;
+            },
+            [](QFuture<int> &f) { return f.result(); });
+    });
+    consumer.join();
+    return double(n) / seconds;
+}
+
 double throughputOf(const std::string &impl, qint64 n, int producers)
 {
     if (impl.rfind("tasktools", 0) == 0)
@@ -189,6 +229,8 @@ double throughputOf(const std::string &impl, qint64 n, int producers)
         return throughputInvoke(n, producers);
     if (impl == "qtconcurrent")
         return throughputConcurrent(n, producers);
+    if (impl == "qfuture-ideal" && producers == 1)
+        return throughputIdealFutures(n);
     fail("unknown impl " + impl);
 }
 
@@ -634,7 +676,7 @@ void runMemory()
 
 // Throughput with the main thread spinning its event loop, with or without a receiver connected
 // to every NOTIFY signal of the pool's PoolStatus (which lives in the main thread).
-double statusThroughput(qint64 n, bool observed)
+double statusThroughput(qint64 n, bool observed, qint64 *notificationsOut = nullptr)
 {
     BlockingThreadedTaskPool pool(optionsFor("tasktools"));
     pool.start();
@@ -678,6 +720,8 @@ double statusThroughput(qint64 n, bool observed)
     QCoreApplication::processEvents(); // the final status update
     if (observed && notifications == 0)
         fail("status: the observer never heard from the pool");
+    if (notificationsOut)
+        *notificationsOut += notifications;
     return double(n) / seconds;
 }
 
@@ -692,14 +736,16 @@ void runStatus()
     std::vector<double> plain;
     std::vector<double> observed;
     std::vector<double> ratios;
-    for (int round = 0; round < 3; ++round) {
+    qint64 notifications = 0;
+    const int rounds = 5;
+    for (int round = 0; round < rounds; ++round) {
         double a;
         double b;
         if (round % 2 == 0) {
             a = statusThroughput(n, false);
-            b = statusThroughput(n, true);
+            b = statusThroughput(n, true, &notifications);
         } else {
-            b = statusThroughput(n, true);
+            b = statusThroughput(n, true, &notifications);
             a = statusThroughput(n, false);
         }
         plain.push_back(a);
@@ -715,6 +761,7 @@ void runStatus()
     Row("status", "tasktools-observed", n)
         .value("tasks_per_s", median(observed))
         .value("ratio", median(ratios))
+        .value("notifications_per_run", double(notifications) / rounds)
         .print();
 }
 
@@ -1036,7 +1083,8 @@ void runMode(const std::string &mode)
     if (mode == "throughput") {
         runThroughputMode("throughput", 1,
                           {"tasktools", "tasktools-size64", "tasktools-timeout1s",
-                           "tasktools-size64-timeout1s", "std", "qt-invoke", "qtconcurrent"});
+                           "tasktools-size64-timeout1s", "std", "qt-invoke", "qtconcurrent",
+                           "qfuture-ideal"});
     } else if (mode == "contention") {
         runThroughputMode("contention", 8, all);
     } else if (mode == "latency") {
