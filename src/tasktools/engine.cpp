@@ -161,8 +161,16 @@ bool Engine::admit()
         return true;
     }
     int sinceClockCheck = 0;
+    bool done = true;
     const std::size_t limit = m_size > 0 ? std::size_t(m_size) : std::size_t(-1);
     while (!m_buffer.isEmpty() && m_running.size() < limit) {
+        // A stop's grace may run out while a task blocks this thread, before its timer (or even
+        // the stop request) can be seen: check the deadline itself before each start.
+        if (const qint64 grace = m_inbox->graceDeadline();
+            Q_UNLIKELY(grace >= 0) && monotonicNowNs() >= grace) {
+            expireGrace();
+            break;
+        }
         TaskNode *node = m_buffer.pop();
         if (node->isCanceled()) {
             drop(node);
@@ -171,16 +179,20 @@ bool Engine::admit()
         startTask(node);
         if (++sinceClockCheck == 32) {
             sinceClockCheck = 0;
-            if (monotonicNowNs() - m_sliceStart > SliceNs)
-                return m_buffer.isEmpty() || m_running.size() >= limit;
+            if (monotonicNowNs() - m_sliceStart > SliceNs) {
+                done = m_buffer.isEmpty() || m_running.size() >= limit;
+                break;
+            }
         }
     }
-    const int waiters = m_core.queue.roomWaiters.load(std::memory_order_relaxed);
-    if (waiters > 0) {
+    if (m_core.options.maxPending > 0) {
+        // Taken even with nobody waiting: a run() that saw the buffer full did so under this
+        // lock, so it either sees the room made above or is already waiting for this wake.
         QMutexLocker locker(&m_core.queue.mutex);
-        m_core.queue.roomAvailable.wakeAll();
+        if (m_core.queue.roomWaiters.load(std::memory_order_relaxed) > 0)
+            m_core.queue.roomAvailable.notify_all();
     }
-    return true;
+    return done;
 }
 
 void Engine::startTask(TaskNode *node)
@@ -258,6 +270,7 @@ void Engine::account(TaskNode *node, TaskNode::Outcome outcome)
     // The per-task signals: one relaxed load per task while nobody listens.
     if (Q_UNLIKELY(m_core.taskSignalState.load(std::memory_order_relaxed) & PoolCore::TaskSignalsOn))
         m_core.notifyTaskEnded(node, outcome);
+    node->releaseCallable(); // breaks the node <-> inner producer cycle of an unfinished inner
 }
 
 // A task that never runs: its outer future ends canceled.
@@ -305,6 +318,15 @@ void Engine::expireTimeouts()
     const qint64 now = monotonicNowNs();
     while (!m_deadlines.isEmpty() && m_deadlines.topDeadline() <= now) {
         TaskNode *node = m_deadlines.pop();
+        // Finished in time, but this thread was busy (a blocking task) until after the
+        // deadline, so its completion still waits in the inbox: it did not time out.
+        if (node->isInnerFinished()) {
+            const TaskNode::Outcome done = node->complete();
+            if (done != TaskNode::Outcome::Running) {
+                endRunning(node, done);
+                continue;
+            }
+        }
         TaskNode::Outcome outcome = TaskNode::Outcome::TimedOut;
         if (node->isCanceled()) {
             node->cancel();
@@ -380,7 +402,8 @@ void Engine::handleStop(TaskList &batch, qint64 graceDeadline)
     }
     if (graceDeadline >= 0) {
         const qint64 delayNs = std::max<qint64>(0, graceDeadline - monotonicNowNs());
-        m_graceTimer.start(int(std::min<qint64>(delayNs / 1'000'000, 24 * 3600 * 1000)),
+        // Rounded up: the timer must not fire before the grace has passed.
+        m_graceTimer.start(int(std::min<qint64>((delayNs + 999'999) / 1'000'000, 24 * 3600 * 1000)),
                            Qt::PreciseTimer, this);
     }
 }
@@ -487,7 +510,7 @@ void Engine::startupFailed(std::exception_ptr error)
             q.accepting = false;
             m_core.counters.active.store(false, std::memory_order_relaxed);
             orphans = q.list.take();
-            q.roomAvailable.wakeAll();
+            q.roomAvailable.notify_all();
         }
     }
     dropAll(orphans);

@@ -66,6 +66,7 @@ bool Inbox::requestStop(TaskList &batch, qint64 graceDeadline)
     m_batch.stopRequested = true;
     m_batch.stopBatch.append(batch);
     m_batch.graceDeadline = graceDeadline;
+    m_graceDeadline.store(graceDeadline, std::memory_order_relaxed);
     wakeLocked();
     return true;
 }
@@ -222,13 +223,28 @@ PoolThread::PoolThread(std::shared_ptr<PoolCore> core, std::shared_ptr<PoolThrea
 
 PoolThread::~PoolThread()
 {
+    join();
+}
+
+void PoolThread::join()
+{
     wait();
+    // QThread::wait() synchronizes inside Qt (not instrumented for ThreadSanitizer); this
+    // acquire pairs with the release at the end of run() and makes the join visible to it.
+    (void)m_runEnded.load(std::memory_order_acquire);
 }
 
 void PoolThread::run()
 {
+    // Declared first, destroyed last: publishes all this run wrote, `core`'s release included,
+    // to whoever join()s it.
+    struct RunEnded
+    {
+        std::atomic<bool> &flag;
+        ~RunEnded() { flag.store(true, std::memory_order_release); }
+    } runEnded{m_runEnded};
     if (m_previous)
-        m_previous->wait(); // a restart: the previous run must have exited its contexts
+        m_previous->join(); // a restart: the previous run must have exited its contexts
     m_previousJoined.store(true, std::memory_order_release);
     // Keeps the pool's shared state alive for this run, even if its front-end is destroyed
     // from this thread meanwhile.

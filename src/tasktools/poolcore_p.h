@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -110,7 +111,10 @@ struct Counters
 struct SubmitQueue
 {
     QMutex mutex;
-    QWaitCondition roomAvailable; // blocking run() waiting under maxPending
+    // A blocking run() waiting under maxPending. condition_variable_any, not QWaitCondition:
+    // its wait() unlocks and relocks `mutex` through QMutex's inline, ThreadSanitizer-annotated
+    // functions, while QWaitCondition does so inside Qt, where TSan cannot see it.
+    std::condition_variable_any roomAvailable;
     TaskList list;
     Engine *target = nullptr; // the engine draining it; null while starting or stopping
     quint64 generation = 0;   // incremented by each start()
@@ -137,6 +141,12 @@ public:
     };
 
     bool postCall(Call call);
+    // The grace deadline of a requested stop (monotonicNowNs()), -1 if none: readable at once
+    // from the engine, before it took the stop request itself.
+    qint64 graceDeadline() const noexcept
+    {
+        return m_graceDeadline.load(std::memory_order_relaxed);
+    }
     void postCompletion(TaskNode *node) noexcept;
     // False if the run has already ended; the caller keeps `batch` then.
     bool requestStop(TaskList &batch, qint64 graceDeadline);
@@ -155,6 +165,7 @@ private:
     bool m_closed = false;
     bool m_wakePending = false;
     Batch m_batch;
+    std::atomic<qint64> m_graceDeadline{-1};
 };
 
 struct Context
@@ -238,6 +249,8 @@ public:
     // Owner side: once this run has joined the previous one, the link is dropped so that the
     // chain of finished threads does not grow with restarts.
     void releasePreviousIfJoined();
+    // wait(), then acquires what run() wrote (see m_runEnded). Not from this thread itself.
+    void join();
 
     // Finished (on the pool thread) once contexts are entered, or with the error that stopped
     // the start.
@@ -253,6 +266,7 @@ private:
     std::shared_ptr<Inbox> m_inbox;
     std::shared_ptr<PoolThread> m_previous;
     std::atomic<bool> m_previousJoined{false};
+    std::atomic<bool> m_runEnded{false}; // set last in run(): a join ThreadSanitizer can see
     const std::vector<Context> m_contexts; // this run's snapshot
     const quint64 m_generation;
 };

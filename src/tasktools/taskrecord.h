@@ -17,6 +17,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -85,6 +86,11 @@ public:
     // Cancels the inner future of a running asynchronous task.
     virtual void cancelInner() noexcept;
     virtual bool isInnerFinished() const noexcept;
+    // Pool thread only, once the engine accounted for the task: destroys the callable and what
+    // it captured. A capture often owns the inner future's producer (a QPromise), whose future
+    // holds our continuation, which holds this node: without this, an inner future that never
+    // finishes (timed out, canceled) would keep that cycle alive forever.
+    virtual void releaseCallable() noexcept { }
 
     bool isCanceled() const noexcept { return m_outer->isCanceled(); }
     // The exception the outer future ended with, if any (for the taskFailed() signal).
@@ -131,7 +137,7 @@ class Task final : public TaskNode
 {
 public:
     template<typename F>
-    explicit Task(F &&f) : TaskNode(&m_outer), m_fn(std::forward<F>(f))
+    explicit Task(F &&f) : TaskNode(&m_outer), m_fn(std::in_place, std::forward<F>(f))
     {
         m_outer.reportStarted(); // a future that is not started would not wait
     }
@@ -155,7 +161,7 @@ public:
     {
         if constexpr (Async) {
             try {
-                m_inner = std::invoke(m_fn);
+                m_inner = std::invoke(*m_fn);
             } catch (...) {
                 return failWith(std::current_exception());
             }
@@ -169,9 +175,9 @@ public:
             Q_UNUSED(inbox);
             try {
                 if constexpr (std::is_void_v<R>)
-                    std::invoke(m_fn);
+                    std::invoke(*m_fn);
                 else
-                    m_outer.reportResult(std::invoke(m_fn));
+                    m_outer.reportResult(std::invoke(*m_fn));
             } catch (...) {
                 return failWith(std::current_exception());
             }
@@ -221,6 +227,8 @@ public:
             return true;
     }
 
+    void releaseCallable() noexcept override { m_fn.reset(); }
+
 private:
     Outcome failWith(std::exception_ptr error) noexcept
     {
@@ -236,7 +244,7 @@ private:
         return canceled ? Outcome::Canceled : Outcome::Completed;
     }
 
-    Fn m_fn;
+    std::optional<Fn> m_fn; // emptied by releaseCallable() once the task ended
     QFutureInterface<R> m_outer;
     [[no_unique_address]] std::conditional_t<Async, QFuture<R>, Empty> m_inner;
 };

@@ -108,6 +108,7 @@ void PoolHandle::submit(TaskNode *node, SubmitMode mode)
         node->release();
         throw NotRunningError(d->options.name, QStringLiteral("is not running"));
     }
+    const quint64 generation = q.generation; // the run this submission is for
     if (const int maxPending = d->options.maxPending; maxPending > 0) {
         while (c.pending() >= maxPending) {
             if (mode == SubmitMode::Throw) {
@@ -121,9 +122,11 @@ void PoolHandle::submit(TaskNode *node, SubmitMode mode)
                                             .arg(maxPending));
             }
             q.roomWaiters.fetch_add(1, std::memory_order_relaxed);
-            q.roomAvailable.wait(&q.mutex);
+            q.roomAvailable.wait(q.mutex);
             q.roomWaiters.fetch_sub(1, std::memory_order_relaxed);
-            if (!q.accepting) {
+            // A stop ends the wait even if a start() got the lock first: the run it waited for
+            // is over, and it must not slip into the next one.
+            if (!q.accepting || q.generation != generation) {
                 locker.unlock();
                 node->release();
                 throw NotRunningError(d->options.name,
@@ -140,7 +143,7 @@ void PoolHandle::submit(TaskNode *node, SubmitMode mode)
     }
 }
 
-QFuture<void> PoolHandle::start()
+QFuture<void> PoolHandle::start(std::shared_ptr<PoolThread> *run)
 {
     QMutexLocker locker(&d->lifecycleMutex);
     if (isRunning())
@@ -177,10 +180,13 @@ QFuture<void> PoolHandle::start()
     }
     thread->start();
     d->publishStatus();
+    if (run)
+        *run = thread;
     return thread->startResult.future();
 }
 
-QFuture<void> PoolHandle::stop(std::optional<std::chrono::milliseconds> grace)
+QFuture<void> PoolHandle::stop(std::optional<std::chrono::milliseconds> grace,
+                               std::shared_ptr<PoolThread> *run)
 {
     if (grace && grace->count() < 0)
         throw std::invalid_argument("TaskTools: the grace period of stop() must be >= 0 ms");
@@ -196,9 +202,11 @@ QFuture<void> PoolHandle::stop(std::optional<std::chrono::milliseconds> grace)
         batch = q.list.take();
         q.target = nullptr;
         q.wakePending = false;
-        q.roomAvailable.wakeAll();
+        q.roomAvailable.notify_all();
     }
     const std::shared_ptr<PoolThread> &thread = d->thread;
+    if (run)
+        *run = thread;
     const qint64 graceDeadline = grace ? monotonicNowNs() + qint64(grace->count()) * 1'000'000 : -1;
     if (!thread->inbox()->requestStop(batch, graceDeadline)) {
         // The run already ended (its start failed): nothing will run these.
@@ -223,7 +231,7 @@ void PoolHandle::join()
             threads.push_back(d->thread);
     }
     for (const auto &thread : threads)
-        thread->wait();
+        thread->join();
 }
 
 void PoolHandle::setTaskSignals(std::function<bool()> hasReceivers,
@@ -360,28 +368,34 @@ void BlockingThreadedTaskPool::disconnectNotify(const QMetaMethod &)
 void BlockingThreadedTaskPool::start()
 {
     m_pool.checkBlockingAllowed("start()");
-    QFuture<void> future = m_pool.start();
+    std::shared_ptr<Detail::PoolThread> run;
+    QFuture<void> future = m_pool.start(&run);
     try {
         future.waitForFinished();
     } catch (...) {
-        m_pool.join(); // the failed run's thread exits once its contexts are unwound
+        run->join(); // the failed run's thread exits once its contexts are unwound
         throw;
     }
 }
 
+// Joins the run it stopped (and so the runs before it, which that run joined first), not the
+// pool's current run: another thread may start the next run meanwhile, and joining that one
+// would block until it is stopped too.
 void BlockingThreadedTaskPool::stop()
 {
     m_pool.checkBlockingAllowed("stop()");
-    QFuture<void> future = m_pool.stop(std::nullopt);
-    m_pool.join();
+    std::shared_ptr<Detail::PoolThread> run;
+    QFuture<void> future = m_pool.stop(std::nullopt, &run);
+    run->join();
     future.waitForFinished(); // rethrows a context exit's exception
 }
 
 void BlockingThreadedTaskPool::stop(std::chrono::milliseconds grace)
 {
     m_pool.checkBlockingAllowed("stop()");
-    QFuture<void> future = m_pool.stop(grace);
-    m_pool.join();
+    std::shared_ptr<Detail::PoolThread> run;
+    QFuture<void> future = m_pool.stop(grace, &run);
+    run->join();
     future.waitForFinished();
 }
 

@@ -22,6 +22,7 @@ namespace TaskTools {
 namespace Detail {
 
 class PoolCore;
+class PoolThread;
 
 // What both front-ends share: the pool's state and its lifecycle. Not API.
 class TASKTOOLS_EXPORT PoolHandle
@@ -36,8 +37,11 @@ public:
 
     // Takes the record; on error releases it (its future ends canceled) and throws.
     void submit(TaskNode *node, SubmitMode mode);
-    QFuture<void> start();
-    QFuture<void> stop(std::optional<std::chrono::milliseconds> grace);
+    // `run`, if given, receives the run started or stopped: a blocking caller joins that run's
+    // thread only, never a later run that another thread may start meanwhile.
+    QFuture<void> start(std::shared_ptr<PoolThread> *run = nullptr);
+    QFuture<void> stop(std::optional<std::chrono::milliseconds> grace,
+                       std::shared_ptr<PoolThread> *run = nullptr);
     // Waits until every run's thread has ended. Not from a pool thread.
     void join();
     // The destructors' stop: drains and joins, or detaches when called from the pool thread.

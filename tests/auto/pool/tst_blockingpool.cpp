@@ -63,6 +63,10 @@ struct Gate
                 if (f.isFinished())
                     delete timer;
             });
+            // Nor may the timer outlive the pool thread (the run may end before it fires):
+            // an object left on a finished thread is never deleted.
+            QObject::connect(QThread::currentThread(), &QThread::finished, timer,
+                             &QObject::deleteLater);
             timer->start();
             return f;
         };
