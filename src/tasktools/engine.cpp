@@ -298,7 +298,8 @@ void Engine::account(TaskNode *node, TaskNode::Outcome outcome)
     }
     m_dirty = true;
     // The per-task signals: one relaxed load per task while nobody listens.
-    if (Q_UNLIKELY(m_core.taskSignalState.load(std::memory_order_relaxed) & PoolCore::TaskSignalsOn))
+    if (Q_UNLIKELY(m_core.taskSignalState.load(std::memory_order_relaxed)
+                   & PoolCore::TaskSignalsOn))
         m_core.notifyTaskEnded(node, outcome);
     node->releaseCallable(); // breaks the node <-> inner producer cycle of an unfinished inner
 }
