@@ -242,7 +242,8 @@ private:
 // with QFuture::then(receiver, ...) to handle results in the receiver's thread.
 //
 // Thread-safety: every function may be called from any thread, including the pool's own (a task
-// may submit more tasks, or stop its pool). The signals are emitted in the pool owner's thread.
+// may submit more tasks, or stop its pool). started() and stopped() are emitted in the pool
+// owner's thread, the per-task signals on the pool thread (see BlockingThreadedTaskPool).
 class TASKTOOLS_EXPORT AsyncThreadedTaskPool : public QObject
 {
     Q_OBJECT
