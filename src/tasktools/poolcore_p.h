@@ -77,14 +77,16 @@ struct TaskList
 // thread of the current run), so it bumps them with a relaxed load and store; any thread reads.
 struct Counters
 {
-    std::atomic<qint64> submitted{0}; // written under SubmitQueue::mutex
-    std::atomic<qint64> rejected{0};  // PoolFullError, written under SubmitQueue::mutex
-    std::atomic<int> running{0};
+    // Submitters' counters and the engine's on separate cache lines: both sides write theirs
+    // once or twice per task, and sharing a line made every task bounce it between the cores.
+    alignas(64) std::atomic<qint64> submitted{0}; // written under SubmitQueue::mutex
+    std::atomic<qint64> rejected{0};              // PoolFullError, written under SubmitQueue::mutex
+    alignas(64) std::atomic<int> running{0};
     std::atomic<qint64> completed{0};
     std::atomic<qint64> failed{0};
     std::atomic<qint64> timedOut{0};
     std::atomic<qint64> canceled{0};
-    std::atomic<bool> active{false};
+    alignas(64) std::atomic<bool> active{false}; // and the submit queue's mutex after it
 
     static void bump(std::atomic<qint64> &c) noexcept
     {
