@@ -148,6 +148,12 @@ QFuture<void> PoolHandle::start(std::shared_ptr<PoolThread> *run)
     QMutexLocker locker(&d->lifecycleMutex);
     if (isRunning())
         throw AlreadyRunningError(d->options.name, QStringLiteral("is already running"));
+    // Without an application object Qt refuses to run the pool thread's event loop and drops
+    // the events that drive it: the pool would hang instead of starting.
+    if (!QCoreApplication::instance())
+        throw Error(d->options.name,
+                    QStringLiteral("cannot start without a QCoreApplication: create the "
+                                   "application object first (and destroy pools before it)"));
 
     // Forget finished runs; keep the latest as the new run's predecessor if it still drains.
     std::shared_ptr<PoolThread> previous = d->thread;
@@ -277,6 +283,22 @@ void PoolHandle::shutdown() noexcept
                         << "destroyed from its own thread; its run ends after the destructor";
         d.reset();
         return;
+    }
+    if (!QCoreApplication::instance()) {
+        bool alive = false;
+        {
+            QMutexLocker locker(&d->lifecycleMutex);
+            alive = d->thread && !d->thread->isFinished();
+        }
+        if (alive) {
+            // Qt drops the events that drive the pool once the application object is gone, so
+            // waiting would hang. Leave the thread (and what it holds) to the process's exit.
+            qWarning("TaskTools: pool \"%s\" destroyed after the QCoreApplication while running: "
+                     "its tasks cannot be drained; destroy pools before the application object",
+                     qPrintable(d->options.name));
+            new std::shared_ptr<PoolCore>(std::move(d)); // deliberately leaked, see above
+            return;
+        }
     }
     join();
     {
