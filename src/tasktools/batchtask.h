@@ -80,7 +80,8 @@ public:
         if (outcome != Outcome::Running)
             return outcome;
         m_inbox = inbox;
-        scheduleStep();
+        if (!scheduleStep())
+            return m_outcome; // ended with the scheduling error
         return Outcome::Running;
     }
 
@@ -110,18 +111,19 @@ private:
         void operator()() { std::exchange(node, nullptr)->step(); }
     };
 
-    // Pool thread. Holds one reference (taken by scheduleStep()).
-    void scheduleStep() noexcept
+    // Pool thread. The scheduled step holds one reference. False if it could not be scheduled
+    // (out of memory): the batch then ended with that error (m_outcome) rather than hang.
+    bool scheduleStep() noexcept
     {
         try {
             if (!m_context)
                 m_context = new QObject; // created here, so it lives on the pool thread
             retain();
             QMetaObject::invokeMethod(m_context, Step(this), Qt::QueuedConnection);
+            return true;
         } catch (...) {
-            // Out of memory: end the batch with that error rather than leave it hanging.
             m_outcome = failWith(std::current_exception());
-            m_done = true;
+            return false;
         }
     }
 
@@ -135,11 +137,13 @@ private:
         }
         const Outcome outcome = slice();
         if (outcome == Outcome::Running) {
-            scheduleStep();
-            release();
-            return;
+            if (scheduleStep()) {
+                release(); // the next step holds its own
+                return;
+            }
+        } else {
+            m_outcome = outcome;
         }
-        m_outcome = outcome;
         m_done = true;
         postCompletion(m_inbox.get(), this); // the step's reference becomes the engine's watch
     }
