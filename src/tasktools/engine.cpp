@@ -16,6 +16,7 @@ namespace TaskTools::Detail {
 namespace {
 
 const QEvent::Type StartupEventType = QEvent::Type(QEvent::registerEventType());
+const QEvent::Type QuitEventType = QEvent::Type(QEvent::registerEventType());
 
 // How many buffered tasks one sweep inspects for a caller's cancel(). Deeper ones are
 // released when they reach the head of the buffer.
@@ -60,6 +61,10 @@ bool Engine::event(QEvent *event)
     }
     if (event->type() == StartupEventType) {
         enterContexts();
+        return true;
+    }
+    if (event->type() == QuitEventType) {
+        m_thread.exit(0);
         return true;
     }
     return QObject::event(event);
@@ -134,6 +139,12 @@ void Engine::drain()
 
         if (!admit()) {
             postWake(); // yield to the event loop; our wake stays pending
+            break;
+        }
+        // Also when tasks keep coming in small batches (admit() reads the clock only every 32
+        // starts): timers, sockets and the cancel sweep must not wait for the stream to end.
+        if (monotonicNowNs() - m_sliceStart > SliceNs) {
+            postWake();
             break;
         }
 
@@ -345,9 +356,20 @@ void Engine::armTimeout(qint64 deadline)
 
 void Engine::expireTimeouts()
 {
-    m_timeoutTimer.stop();
     const qint64 now = monotonicNowNs();
-    while (!m_deadlines.isEmpty() && m_deadlines.topDeadline() <= now) {
+    if (m_expireBefore < 0) {
+        // In two steps. When this thread was busy or not scheduled, this timer fires late, in
+        // the same pass as the timers that end tasks' inner futures, due before their deadlines
+        // but maybe placed after this one: let that pass finish first, then expire only what
+        // was due now. (A task whose inner future finished meanwhile completes below.)
+        m_expireBefore = now;
+        m_armedDeadline = now;
+        m_timeoutTimer.start(1, Qt::PreciseTimer, this);
+        return;
+    }
+    const qint64 limit = std::exchange(m_expireBefore, -1);
+    m_timeoutTimer.stop();
+    while (!m_deadlines.isEmpty() && m_deadlines.topDeadline() <= limit) {
         TaskNode *node = m_deadlines.pop();
         // Finished in time, but this thread was busy (a blocking task) until after the
         // deadline, so its completion still waits in the inbox: it did not time out.
@@ -385,7 +407,11 @@ void Engine::sweep()
 {
     for (std::size_t i = m_running.size(); i-- > 0;) {
         TaskNode *node = m_running[i];
-        if (node->isCanceled()) {
+        if (node->isCanceled() && node->isInnerFinished()) {
+            // It ended on its own and its completion is on the way (a batch that failed: on
+            // Qt 6.4 an outer future with an exception reports canceled too): its own outcome.
+            endRunning(node, node->complete());
+        } else if (node->isCanceled()) {
             node->cancel();
             node->cancelInner();
             endRunning(node, TaskNode::Outcome::Canceled);
@@ -578,7 +604,10 @@ void Engine::exitContexts()
         m_dirty = false;
         m_core.publishStatus();
     }
-    m_thread.exit(0);
+    // Quit through the event queue, behind what is already posted to this thread: those events
+    // may hold references (a batch's next step holds its task) that must be let go here. Left in
+    // the queue of a finished thread, they would never be delivered nor freed.
+    QCoreApplication::postEvent(this, new QEvent(QuitEventType));
 }
 
 void Engine::onExitFinished(QFuture<void> future)

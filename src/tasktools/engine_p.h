@@ -107,6 +107,7 @@ private:
     DeadlineQueue<TaskNode> m_deadlines; // one timeout per pool: deadlines arrive sorted
     QBasicTimer m_timeoutTimer;
     qint64 m_armedDeadline = 0;
+    qint64 m_expireBefore = -1; // expireTimeouts()' second step is due: expire up to this time
     QBasicTimer m_sweepTimer;
     QBasicTimer m_graceTimer;
 
