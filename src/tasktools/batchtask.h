@@ -76,25 +76,50 @@ public:
         } catch (...) {
             return failWith(std::current_exception());
         }
-        const Outcome outcome = slice();
-        if (outcome != Outcome::Running)
-            return outcome;
+        const End end = slice();
+        if (end != End::More)
+            return finish(end);
         m_inbox = inbox;
         if (!scheduleStep())
-            return m_outcome; // ended with the scheduling error
+            return finish(End::Threw); // the scheduling error
         return Outcome::Running;
     }
 
-    Outcome complete() noexcept override { return m_outcome; }
-    void cancelInner() noexcept override { m_stopRequested = true; }
+    // Pool thread, once the engine took the completion a step posted: the outer future ends
+    // here, not in the step, so that the engine's cancel sweep (which polls isCanceled(), also
+    // true on Qt 6.4 for a future that failed) cannot mistake a failure for a cancel meanwhile.
+    Outcome complete() noexcept override { return finish(m_end); }
+    // Pool thread: the engine ended the batch (timeout, cancel, grace). The pending step goes
+    // with its receiver (deleting a QObject drops its posted events), which gives back the
+    // step's reference now: left queued, it could outlive the loop and keep the batch alive.
+    void cancelInner() noexcept override
+    {
+        m_stopRequested = true;
+        delete std::exchange(m_context, nullptr);
+    }
     bool isInnerFinished() const noexcept override { return m_done; }
 
 protected:
     void reportOuterFinished() noexcept override { m_outer.reportFinished(); }
+    void discardOuterResults() noexcept override
+    {
+        if constexpr (!std::is_void_v<R>) {
+            QMutexLocker locker(&m_outer.mutex());
+            m_outer.resultStoreBase().template clear<R>();
+        }
+    }
 
 private:
+    // How a slice left the batch.
+    enum class End : quint8 {
+        More, // elements remain
+        Done, // every element was called
+        Threw, // the function (or the range) threw: m_error
+        CanceledByCaller, // the outer future was canceled
+    };
+
     // The reference a scheduled step holds on its node: given back if the step never runs (its
-    // event discarded with the pool thread's loop).
+    // event discarded with its receiver).
     struct Step
     {
         BatchTask *node;
@@ -112,7 +137,7 @@ private:
     };
 
     // Pool thread. The scheduled step holds one reference. False if it could not be scheduled
-    // (out of memory): the batch then ended with that error (m_outcome) rather than hang.
+    // (out of memory, kept in m_error): the batch then ends with that error rather than hang.
     bool scheduleStep() noexcept
     {
         try {
@@ -122,7 +147,7 @@ private:
             QMetaObject::invokeMethod(m_context, Step(this), Qt::QueuedConnection);
             return true;
         } catch (...) {
-            m_outcome = failWith(std::current_exception());
+            m_error = std::current_exception();
             return false;
         }
     }
@@ -135,66 +160,74 @@ private:
             release();
             return;
         }
-        const Outcome outcome = slice();
-        if (outcome == Outcome::Running) {
+        End end = slice();
+        if (end == End::More) {
             if (scheduleStep()) {
                 release(); // the next step holds its own
                 return;
             }
-        } else {
-            m_outcome = outcome;
+            end = End::Threw;
         }
+        m_end = end;
         m_done = true;
         postCompletion(m_inbox.get(), this); // the step's reference becomes the engine's watch
     }
 
-    // Calls the function on the next elements for at most SliceNs (at least one element).
-    // Returns Running while elements remain, otherwise how the batch ended (outer finished).
-    Outcome slice() noexcept
+    // Ends the outer future as a slice found; returns the task's outcome.
+    Outcome finish(End end) noexcept
+    {
+        switch (end) {
+        case End::Done:
+            return finishOuter();
+        case End::Threw:
+            return failWith(std::exchange(m_error, {}));
+        case End::CanceledByCaller:
+        case End::More:
+            break;
+        }
+        cancel();
+        return Outcome::Canceled;
+    }
+
+    // Calls the function on the next elements for at most SliceNs (at least one element). Does
+    // not end the outer future: it says how the batch stands.
+    End slice() noexcept
     {
         using SteadyClock = std::chrono::steady_clock;
         const SteadyClock::time_point start = SteadyClock::now();
-        const auto end = std::ranges::end(m_range);
         try {
+            const auto end = std::ranges::end(m_range);
             for (;;) {
-                if (m_outer.isCanceled()) { // by the caller
-                    cancel();
-                    return Outcome::Canceled;
-                }
+                if (m_outer.isCanceled()) // by the caller
+                    return End::CanceledByCaller;
                 if (m_it == end)
-                    return finishOuter();
+                    return End::Done;
                 // A block: the clock (and the caller's cancel) is read after 1, 2, 4 ... 256
                 // elements, then every 256, so that a slow function still yields in time and a
                 // fast one barely pays.
                 bool sliceOver = false;
                 int count = 0;
+                auto checkpoint = [&] {
+                    ++count;
+                    if ((count & (count - 1)) == 0 || (count & 255) == 0) {
+                        if (m_outer.isCanceled()
+                            || SteadyClock::now() - start > std::chrono::nanoseconds(SliceNs))
+                            sliceOver = true;
+                    }
+                };
                 if constexpr (std::is_void_v<R>) {
-                    while (m_it != end && count < BlockSize) {
+                    while (m_it != end && count < BlockSize && !sliceOver) {
                         std::invoke(m_fn, *m_it);
                         ++m_it;
-                        ++count;
-                        if ((count & (count - 1)) == 0 || (count & 255) == 0) {
-                            if (m_outer.isCanceled()
-                                || SteadyClock::now() - start > std::chrono::nanoseconds(SliceNs)) {
-                                sliceOver = true;
-                                break;
-                            }
-                        }
+                        checkpoint();
                     }
                 } else {
                     QList<R> block;
                     block.reserve(BlockSize);
-                    while (m_it != end && count < BlockSize) {
+                    while (m_it != end && count < BlockSize && !sliceOver) {
                         block.append(std::invoke(m_fn, *m_it));
                         ++m_it;
-                        ++count;
-                        if ((count & (count - 1)) == 0 || (count & 255) == 0) {
-                            if (m_outer.isCanceled()
-                                || SteadyClock::now() - start > std::chrono::nanoseconds(SliceNs)) {
-                                sliceOver = true;
-                                break;
-                            }
-                        }
+                        checkpoint();
                     }
                     m_outer.reportResults(block);
                 }
@@ -202,10 +235,11 @@ private:
                 if constexpr (std::ranges::sized_range<Rng>)
                     m_outer.setProgressValue(m_doneCount);
                 if (sliceOver && m_it != end && !m_outer.isCanceled())
-                    return Outcome::Running;
+                    return End::More;
             }
         } catch (...) {
-            return failWith(std::current_exception());
+            m_error = std::current_exception();
+            return End::Threw;
         }
     }
 
@@ -231,7 +265,8 @@ private:
     // Pool thread only, from here on.
     std::shared_ptr<Inbox> m_inbox; // set once the batch needs more than one slice
     QObject *m_context = nullptr; // receives the queued steps
-    Outcome m_outcome = Outcome::Running;
+    End m_end = End::More;
+    std::exception_ptr m_error;
     bool m_done = false;
     bool m_stopRequested = false;
 };

@@ -30,6 +30,8 @@ void TaskNode::fail(std::exception_ptr error) noexcept
 {
     if (m_outer->isFinished())
         return;
+    if (!m_outer->isCanceled())
+        discardOuterResults();
     m_outer->reportException(std::move(error)); // ignored if the caller canceled it
     reportOuterFinished();
 }

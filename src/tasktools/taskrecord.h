@@ -118,6 +118,10 @@ protected:
     explicit TaskNode(QFutureInterfaceBase *outer) noexcept : m_outer(outer) { }
     // QFutureInterface<R>::reportFinished() runs the continuation; the base class's does not.
     virtual void reportOuterFinished() noexcept = 0;
+    // Called by fail() before the exception is set: frees results already reported (a batch
+    // reports some before it may fail). The untyped reportException() replaces the result store
+    // with the exception store without freeing the typed results, so they would leak.
+    virtual void discardOuterResults() noexcept { }
 
 private:
     QFutureInterfaceBase *m_outer; // points into the derived object
