@@ -22,10 +22,11 @@ namespace TaskTools::Detail {
 // order) empties its slot in place; the head skips empty slots, and the vector is compacted
 // once three quarters of it are empty slots, so the memory stays within four times the live
 // entries (amortized O(1): each compaction moves a third as many entries as were canceled
-// since the last one; a lower threshold measured slower at 1M in flight). Each node records its slot in `heapIndex` (-1 = not armed); Node is any type with
-// an `int heapIndex` member. A deadline earlier than the last one armed (only a clock that went
-// back could do that) is treated as equal to it: the order, and so the queue, stays valid.
-// Single-threaded: the engine uses it on the pool thread only. Same interface as DeadlineHeap.
+// since the last one; a lower threshold measured slower at 1M in flight). Each node records its
+// slot in `heapIndex` (-1 = not armed); Node is any type with an `int heapIndex` member. A deadline
+// earlier than the last one armed (only a clock that went back could do that) is treated as equal
+// to it: the order, and so the queue, stays valid. Single-threaded: the engine uses it on the pool
+// thread only. Same interface as DeadlineHeap.
 template<typename Node>
 class DeadlineQueue
 {

@@ -94,15 +94,15 @@ private:
     const qint64 m_timeoutNs;
 
     State m_state = State::Starting;
-    bool m_attached = false;      // draining the SubmitQueue
+    bool m_attached = false; // draining the SubmitQueue
     bool m_stopRequested = false;
     bool m_graceExpired = false;
-    bool m_draining = false;      // re-entrancy guard (a task that spins a nested event loop)
-    bool m_dirty = false;         // counters changed since the last status publication
+    bool m_draining = false; // re-entrancy guard (a task that spins a nested event loop)
+    bool m_dirty = false; // counters changed since the last status publication
     qint64 m_sliceStart = 0;
     qint64 m_seenSubmitted = 0; // counters.submitted when the submit queue was last taken
 
-    TaskList m_buffer;                 // accepted, waiting for a free slot, FIFO
+    TaskList m_buffer; // accepted, waiting for a free slot, FIFO
     std::vector<TaskNode *> m_running; // running asynchronous tasks
     DeadlineQueue<TaskNode> m_deadlines; // one timeout per pool: deadlines arrive sorted
     QBasicTimer m_timeoutTimer;

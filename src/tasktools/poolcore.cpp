@@ -14,8 +14,8 @@ namespace TaskTools::Detail {
 qint64 monotonicNowNs() noexcept
 {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
-                   std::chrono::steady_clock::now().time_since_epoch())
-            .count();
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
 QEvent::Type statusUpdateEventType()
@@ -117,8 +117,7 @@ Inbox::Batch Inbox::close()
 PoolCore::PoolCore(const PoolOptions &opts)
     : options(opts),
       timeoutNs(std::chrono::duration_cast<std::chrono::nanoseconds>(opts.timeout).count())
-{
-}
+{ }
 
 PoolCore::~PoolCore() = default;
 
@@ -140,15 +139,14 @@ void PoolCore::notifyOwner(OwnerEvent event)
         return;
     // Queued to the owner's thread; Qt discards the call if the owner is deleted first.
     QMetaObject::invokeMethod(
-            owner, [callback = ownerCallback, event] { callback(event); }, Qt::QueuedConnection);
+        owner, [callback = ownerCallback, event] { callback(event); }, Qt::QueuedConnection);
 }
 
 void PoolCore::taskSignalConnected() noexcept
 {
     quint32 state = taskSignalState.load(std::memory_order_relaxed);
-    while (!taskSignalState.compare_exchange_weak(
-            state, (state + TaskSignalsEpoch) | TaskSignalsOn, std::memory_order_acq_rel)) {
-    }
+    while (!taskSignalState.compare_exchange_weak(state, (state + TaskSignalsEpoch) | TaskSignalsOn,
+                                                  std::memory_order_acq_rel)) { }
 }
 
 void PoolCore::taskSignalDisconnected() noexcept
@@ -179,8 +177,8 @@ void PoolCore::notifyTaskEnded(TaskNode *node, TaskNode::Outcome outcome)
     quint32 state = taskSignalState.load(std::memory_order_acquire);
     if (state & TaskSignalsRecheck) {
         const bool connected = hasTaskReceivers();
-        const quint32 next = connected ? state & ~TaskSignalsRecheck
-                                       : state & ~(TaskSignalsRecheck | TaskSignalsOn);
+        const quint32 next =
+            connected ? state & ~TaskSignalsRecheck : state & ~(TaskSignalsRecheck | TaskSignalsOn);
         // Fails only if a connect came meanwhile: then stay on and recheck next time.
         taskSignalState.compare_exchange_strong(state, next, std::memory_order_acq_rel);
         if (!connected)
@@ -203,9 +201,9 @@ std::shared_ptr<PoolThread> createPoolThread(std::shared_ptr<PoolCore> core,
         else
             delete thread; // waits for it to finish
     };
-    return std::shared_ptr<PoolThread>(new PoolThread(std::move(core), std::move(previous),
-                                                      std::move(contexts), generation),
-                                       deleter);
+    return std::shared_ptr<PoolThread>(
+        new PoolThread(std::move(core), std::move(previous), std::move(contexts), generation),
+        deleter);
 }
 
 PoolThread::PoolThread(std::shared_ptr<PoolCore> core, std::shared_ptr<PoolThread> previous,
@@ -242,7 +240,7 @@ void PoolThread::run()
     {
         std::atomic<bool> &flag;
         ~RunEnded() { flag.store(true, std::memory_order_release); }
-    } runEnded{m_runEnded};
+    } runEnded {m_runEnded};
     if (m_previous)
         m_previous->join(); // a restart: the previous run must have exited its contexts
     m_previousJoined.store(true, std::memory_order_release);

@@ -79,14 +79,14 @@ struct Counters
 {
     // Submitters' counters and the engine's on separate cache lines: both sides write theirs
     // once or twice per task, and sharing a line made every task bounce it between the cores.
-    alignas(64) std::atomic<qint64> submitted{0}; // written under SubmitQueue::mutex
-    std::atomic<qint64> rejected{0};              // PoolFullError, written under SubmitQueue::mutex
-    alignas(64) std::atomic<int> running{0};
-    std::atomic<qint64> completed{0};
-    std::atomic<qint64> failed{0};
-    std::atomic<qint64> timedOut{0};
-    std::atomic<qint64> canceled{0};
-    alignas(64) std::atomic<bool> active{false}; // and the submit queue's mutex after it
+    alignas(64) std::atomic<qint64> submitted {0}; // written under SubmitQueue::mutex
+    std::atomic<qint64> rejected {0}; // PoolFullError, written under SubmitQueue::mutex
+    alignas(64) std::atomic<int> running {0};
+    std::atomic<qint64> completed {0};
+    std::atomic<qint64> failed {0};
+    std::atomic<qint64> timedOut {0};
+    std::atomic<qint64> canceled {0};
+    alignas(64) std::atomic<bool> active {false}; // and the submit queue's mutex after it
 
     static void bump(std::atomic<qint64> &c) noexcept
     {
@@ -95,8 +95,7 @@ struct Counters
     qint64 ended() const noexcept
     {
         return completed.load(std::memory_order_relaxed) + failed.load(std::memory_order_relaxed)
-                + timedOut.load(std::memory_order_relaxed)
-                + canceled.load(std::memory_order_relaxed);
+            + timedOut.load(std::memory_order_relaxed) + canceled.load(std::memory_order_relaxed);
     }
     // Tasks accepted and neither running nor ended: queued for the engine or in its buffer.
     qint64 pending() const noexcept
@@ -119,10 +118,10 @@ struct SubmitQueue
     std::condition_variable_any roomAvailable;
     TaskList list;
     Engine *target = nullptr; // the engine draining it; null while starting or stopping
-    quint64 generation = 0;   // incremented by each start()
+    quint64 generation = 0; // incremented by each start()
     bool accepting = false;
     bool wakePending = false;
-    std::atomic<int> roomWaiters{0};
+    std::atomic<int> roomWaiters {0};
 };
 
 // The engine's mailbox for one run: inner futures' completions, calls from other threads
@@ -167,7 +166,7 @@ private:
     bool m_closed = false;
     bool m_wakePending = false;
     Batch m_batch;
-    std::atomic<qint64> m_graceDeadline{-1};
+    std::atomic<qint64> m_graceDeadline {-1};
 };
 
 struct Context
@@ -201,7 +200,7 @@ public:
     // them before it dies.
     QMutex observerMutex;
     QObject *statusObject = nullptr;
-    std::atomic<bool> statusUpdatePending{false};
+    std::atomic<bool> statusUpdatePending {false};
     QObject *owner = nullptr;
     std::function<void(OwnerEvent)> ownerCallback; // runs in the owner's thread
 
@@ -213,8 +212,8 @@ public:
     static constexpr quint32 TaskSignalsOn = 1;
     static constexpr quint32 TaskSignalsRecheck = 2;
     static constexpr quint32 TaskSignalsEpoch = 4;
-    std::atomic<quint32> taskSignalState{0};
-    void taskSignalConnected() noexcept;    // any thread
+    std::atomic<quint32> taskSignalState {0};
+    void taskSignalConnected() noexcept; // any thread
     void taskSignalDisconnected() noexcept; // any thread
     void notifyTaskEnded(TaskNode *node, TaskNode::Outcome outcome); // pool thread
     // Set by the front-end before the first start and never changed; used only while `owner`
@@ -225,8 +224,8 @@ public:
     // Lifecycle, guarded by lifecycleMutex (never held while waiting for a thread).
     QMutex lifecycleMutex;
     std::vector<Context> contexts;
-    std::shared_ptr<PoolThread> thread;                // the current or last run
-    std::vector<std::shared_ptr<PoolThread>> retired;  // earlier runs, possibly still draining
+    std::shared_ptr<PoolThread> thread; // the current or last run
+    std::vector<std::shared_ptr<PoolThread>> retired; // earlier runs, possibly still draining
 };
 
 // Creates a run's thread, owned through shared_ptr: whoever drops the last reference deletes it
@@ -267,8 +266,8 @@ private:
     std::shared_ptr<PoolCore> m_core; // released when run() ends
     std::shared_ptr<Inbox> m_inbox;
     std::shared_ptr<PoolThread> m_previous;
-    std::atomic<bool> m_previousJoined{false};
-    std::atomic<bool> m_runEnded{false}; // set last in run(): a join ThreadSanitizer can see
+    std::atomic<bool> m_previousJoined {false};
+    std::atomic<bool> m_runEnded {false}; // set last in run(): a join ThreadSanitizer can see
     const std::vector<Context> m_contexts; // this run's snapshot
     const quint64 m_generation;
 };

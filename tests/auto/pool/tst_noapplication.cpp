@@ -27,7 +27,8 @@ void tst_NoApplication::startWithoutApplicationThrows()
         blocking.start();
         QFAIL("start() did not throw");
     } catch (const Error &e) {
-        QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("QCoreApplication")), e.what());
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("QCoreApplication")),
+                 e.what());
         QCOMPARE(e.poolName(), QStringLiteral("no-app"));
     }
     QVERIFY(!blocking.isRunning());
