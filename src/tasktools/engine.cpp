@@ -386,10 +386,10 @@ void Engine::expireTimeouts()
             outcome = TaskNode::Outcome::Canceled;
         } else {
             const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::nanoseconds(m_timeoutNs));
-            node->fail(std::make_exception_ptr(TimeoutError(
-                    m_core.options.name,
-                    QStringLiteral("task timed out after %1 ms").arg(ms.count()))));
+                std::chrono::nanoseconds(m_timeoutNs));
+            node->fail(std::make_exception_ptr(
+                TimeoutError(m_core.options.name,
+                             QStringLiteral("task timed out after %1 ms").arg(ms.count()))));
             if (!node->exception())
                 outcome = TaskNode::Outcome::Canceled; // the caller's cancel() came first
         }
@@ -488,8 +488,8 @@ std::exception_ptr Engine::contextError(const QFuture<void> &future, const char 
         return fi.exceptionStore().exception();
     if (future.isCanceled())
         return std::make_exception_ptr(CanceledError(
-                m_core.options.name,
-                QStringLiteral("a context's %1 future was canceled").arg(QLatin1String(what))));
+            m_core.options.name,
+            QStringLiteral("a context's %1 future was canceled").arg(QLatin1String(what))));
     return {};
 }
 
@@ -499,8 +499,9 @@ void Engine::watchContextFuture(const QFuture<void> &future, void (Engine::*hand
     auto post = [inbox, future, handler] {
         inbox->postCall([future, handler](Engine &engine) { (engine.*handler)(future); });
     };
-    QFuture<void>(future).then(QtFuture::Launch::Sync, [post](const QFuture<void> &) { post(); })
-            .onCanceled(post);
+    QFuture<void>(future)
+        .then(QtFuture::Launch::Sync, [post](const QFuture<void> &) { post(); })
+        .onCanceled(post);
 }
 
 void Engine::enterContexts()
@@ -549,6 +550,7 @@ void Engine::startupSucceeded()
             postWake();
         }
     }
+    tsanReleaseFuture(m_thread.startResult); // what the contexts' enter wrote, for start()
     m_thread.startResult.reportFinished();
     m_core.notifyOwner(PoolCore::OwnerEvent::Started);
     // A stop that arrived while contexts were entering applies now.

@@ -32,6 +32,7 @@ void TaskNode::fail(std::exception_ptr error) noexcept
         return;
     if (!m_outer->isCanceled())
         discardOuterResults();
+    tsanReleaseFuture(*m_outer);
     m_outer->reportException(std::move(error)); // ignored if the caller canceled it
     reportOuterFinished();
 }
@@ -40,6 +41,7 @@ void TaskNode::cancel() noexcept
 {
     if (m_outer->isFinished())
         return;
+    tsanReleaseFuture(*m_outer);
     m_outer->cancel();
     reportOuterFinished();
 }

@@ -12,6 +12,7 @@
 
 #include <QtCore/qfuture.h>
 #include <QtCore/qfutureinterface.h>
+#include <QtCore/qmutex.h> // defines QT_BUILDING_UNDER_TSAN (through qtsan_impl.h)
 
 #include <atomic>
 #include <exception>
@@ -25,6 +26,27 @@
 namespace TaskTools::Detail {
 
 class Inbox;
+
+// ThreadSanitizer cannot see how Qt hands a finished QFuture over to a thread that waits for it
+// (inside libQt6Core, which is not instrumented). Under TSan, a task releases its writes on its
+// future right before finishing it, and the blocking run() acquires them once its wait returned.
+inline void tsanReleaseFuture(const QFutureInterfaceBase &future) noexcept
+{
+#if defined(QT_BUILDING_UNDER_TSAN)
+    __tsan_release(const_cast<void *>(static_cast<const void *>(&future.resultStoreBase())));
+#else
+    Q_UNUSED(future);
+#endif
+}
+
+inline void tsanAcquireFuture(const QFutureInterfaceBase &future) noexcept
+{
+#if defined(QT_BUILDING_UNDER_TSAN)
+    __tsan_acquire(const_cast<void *>(static_cast<const void *>(&future.resultStoreBase())));
+#else
+    Q_UNUSED(future);
+#endif
+}
 
 template<typename T>
 struct FutureTraits
@@ -109,10 +131,10 @@ public:
 
     // Engine bookkeeping, touched on the pool thread only.
     TaskNode *next = nullptr; // submit queue, buffer, or inbox
-    int heapIndex = -1;       // position in the deadline heap
-    int runIndex = -1;        // position in the engine's running set (asynchronous tasks)
-    bool ended = false;       // the engine accounted for this task already
-    bool polled = false;      // lost its continuation to someone else's then(): swept instead
+    int heapIndex = -1; // position in the deadline heap
+    int runIndex = -1; // position in the engine's running set (asynchronous tasks)
+    bool ended = false; // the engine accounted for this task already
+    bool polled = false; // lost its continuation to someone else's then(): swept instead
 
 protected:
     explicit TaskNode(QFutureInterfaceBase *outer) noexcept : m_outer(outer) { }
@@ -125,7 +147,7 @@ protected:
 
 private:
     QFutureInterfaceBase *m_outer; // points into the derived object
-    std::atomic<int> m_refs{1};
+    std::atomic<int> m_refs {1};
 };
 
 // Posts a finished asynchronous task to its engine (or drops the watch's reference when the
@@ -149,6 +171,7 @@ public:
     ~Task() override
     {
         if (!m_outer.isFinished()) {
+            tsanReleaseFuture(m_outer);
             m_outer.reportCanceled();
             m_outer.reportFinished();
         }
@@ -160,7 +183,6 @@ protected:
     void reportOuterFinished() noexcept override { m_outer.reportFinished(); }
 
 public:
-
     Outcome run(const std::shared_ptr<Inbox> &inbox) noexcept override
     {
         if constexpr (Async) {
@@ -171,9 +193,9 @@ public:
             }
             retain(); // the watch's reference, given back through postCompletion()
             m_inner
-                    .then(QtFuture::Launch::Sync,
-                          [this, inbox](const QFuture<R> &) { postCompletion(inbox.get(), this); })
-                    .onCanceled([this, inbox] { postCompletion(inbox.get(), this); });
+                .then(QtFuture::Launch::Sync,
+                      [this, inbox](const QFuture<R> &) { postCompletion(inbox.get(), this); })
+                .onCanceled([this, inbox] { postCompletion(inbox.get(), this); });
             return Outcome::Running;
         } else {
             Q_UNUSED(inbox);
@@ -244,6 +266,7 @@ private:
     Outcome finishOuter() noexcept
     {
         const bool canceled = m_outer.isCanceled(); // by the caller, while it ran
+        tsanReleaseFuture(m_outer);
         m_outer.reportFinished();
         return canceled ? Outcome::Canceled : Outcome::Completed;
     }
@@ -276,7 +299,8 @@ template<typename F>
 std::function<QFuture<void>()> contextFunction(F &&f, const char *what)
 {
     using Fn = std::decay_t<F>;
-    static_assert(std::is_invocable_v<Fn &>, "TaskTools: a context's enter and exit take no arguments");
+    static_assert(std::is_invocable_v<Fn &>,
+                  "TaskTools: a context's enter and exit take no arguments");
     using Ret = std::invoke_result_t<Fn &>;
     static_assert(std::is_void_v<Ret> || std::is_same_v<Ret, QFuture<void>>,
                   "TaskTools: a context's enter and exit return void or QFuture<void>");

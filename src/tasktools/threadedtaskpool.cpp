@@ -18,16 +18,17 @@ namespace Detail {
 static PoolOptions validated(const PoolOptions &options)
 {
     if (options.size < 0)
-        throw std::invalid_argument("TaskTools: PoolOptions::size must be >= 0 (0 = unlimited), got "
-                                    + std::to_string(options.size));
+        throw std::invalid_argument(
+            "TaskTools: PoolOptions::size must be >= 0 (0 = unlimited), got "
+            + std::to_string(options.size));
     if (options.timeout.count() < 0)
         throw std::invalid_argument(
-                "TaskTools: PoolOptions::timeout must be >= 0 ms (0 = none), got "
-                + std::to_string(options.timeout.count()));
+            "TaskTools: PoolOptions::timeout must be >= 0 ms (0 = none), got "
+            + std::to_string(options.timeout.count()));
     if (options.maxPending < 0)
         throw std::invalid_argument(
-                "TaskTools: PoolOptions::maxPending must be >= 0 (0 = unbounded), got "
-                + std::to_string(options.maxPending));
+            "TaskTools: PoolOptions::maxPending must be >= 0 (0 = unbounded), got "
+            + std::to_string(options.maxPending));
     return options;
 }
 
@@ -80,7 +81,7 @@ void PoolHandle::checkBlockingAllowed(const char *call) const
         throw DeadlockError(d->options.name,
                             QStringLiteral("%1 was called from the pool's own thread, which would "
                                            "wait for itself forever")
-                                    .arg(QLatin1String(call)));
+                                .arg(QLatin1String(call)));
 }
 
 void PoolHandle::throwCanceled() const
@@ -93,8 +94,8 @@ void PoolHandle::addContext(std::function<QFuture<void>()> enter,
 {
     QMutexLocker locker(&d->lifecycleMutex);
     if (isRunning())
-        throw AlreadyRunningError(d->options.name,
-                                  QStringLiteral("is already running: add contexts before start()"));
+        throw AlreadyRunningError(
+            d->options.name, QStringLiteral("is already running: add contexts before start()"));
     d->contexts.push_back({std::move(enter), std::move(exit)});
 }
 
@@ -119,7 +120,7 @@ void PoolHandle::submit(TaskNode *node, SubmitMode mode)
                 throw PoolFullError(d->options.name,
                                     QStringLiteral("is full: %1 tasks are already waiting "
                                                    "(maxPending)")
-                                            .arg(maxPending));
+                                        .arg(maxPending));
             }
             q.roomWaiters.fetch_add(1, std::memory_order_relaxed);
             q.roomAvailable.wait(q.mutex);
@@ -176,7 +177,7 @@ QFuture<void> PoolHandle::start(std::shared_ptr<PoolThread> *run)
         generation = ++d->queue.generation;
     }
     std::shared_ptr<PoolThread> thread =
-            createPoolThread(d, std::move(previous), d->contexts, generation);
+        createPoolThread(d, std::move(previous), d->contexts, generation);
     d->thread = thread;
     {
         QMutexLocker queueLocker(&d->queue.mutex);
@@ -317,9 +318,9 @@ template<typename Pool>
 bool isTaskSignal(const QMetaMethod &signal)
 {
     return signal == QMetaMethod::fromSignal(&Pool::taskCompleted)
-            || signal == QMetaMethod::fromSignal(&Pool::taskFailed)
-            || signal == QMetaMethod::fromSignal(&Pool::taskTimedOut)
-            || signal == QMetaMethod::fromSignal(&Pool::taskCanceled);
+        || signal == QMetaMethod::fromSignal(&Pool::taskFailed)
+        || signal == QMetaMethod::fromSignal(&Pool::taskTimedOut)
+        || signal == QMetaMethod::fromSignal(&Pool::taskCanceled);
 }
 
 // Wires a front-end's per-task signals to its pool; `isConnected` is its isSignalConnected().
@@ -327,30 +328,30 @@ template<typename Pool, typename IsConnected>
 void installTaskSignals(Pool *pool, PoolHandle &handle, IsConnected isConnected)
 {
     handle.setTaskSignals(
-            [isConnected] {
-                return isConnected(QMetaMethod::fromSignal(&Pool::taskCompleted))
-                        || isConnected(QMetaMethod::fromSignal(&Pool::taskFailed))
-                        || isConnected(QMetaMethod::fromSignal(&Pool::taskTimedOut))
-                        || isConnected(QMetaMethod::fromSignal(&Pool::taskCanceled));
-            },
-            [pool](TaskNode::Outcome outcome, const QString &message) {
-                switch (outcome) {
-                case TaskNode::Outcome::Completed:
-                    Q_EMIT pool->taskCompleted();
-                    break;
-                case TaskNode::Outcome::Failed:
-                    Q_EMIT pool->taskFailed(message);
-                    break;
-                case TaskNode::Outcome::TimedOut:
-                    Q_EMIT pool->taskTimedOut();
-                    break;
-                case TaskNode::Outcome::Canceled:
-                    Q_EMIT pool->taskCanceled();
-                    break;
-                case TaskNode::Outcome::Running:
-                    break;
-                }
-            });
+        [isConnected] {
+            return isConnected(QMetaMethod::fromSignal(&Pool::taskCompleted))
+                || isConnected(QMetaMethod::fromSignal(&Pool::taskFailed))
+                || isConnected(QMetaMethod::fromSignal(&Pool::taskTimedOut))
+                || isConnected(QMetaMethod::fromSignal(&Pool::taskCanceled));
+        },
+        [pool](TaskNode::Outcome outcome, const QString &message) {
+            switch (outcome) {
+            case TaskNode::Outcome::Completed:
+                Q_EMIT pool->taskCompleted();
+                break;
+            case TaskNode::Outcome::Failed:
+                Q_EMIT pool->taskFailed(message);
+                break;
+            case TaskNode::Outcome::TimedOut:
+                Q_EMIT pool->taskTimedOut();
+                break;
+            case TaskNode::Outcome::Canceled:
+                Q_EMIT pool->taskCanceled();
+                break;
+            case TaskNode::Outcome::Running:
+                break;
+            }
+        });
 }
 
 } // namespace
@@ -394,6 +395,7 @@ void BlockingThreadedTaskPool::start()
     QFuture<void> future = m_pool.start(&run);
     try {
         future.waitForFinished();
+        Detail::tsanAcquireFuture(QFutureInterfaceBase::get(future));
     } catch (...) {
         run->join(); // the failed run's thread exits once its contexts are unwound
         throw;

@@ -30,7 +30,8 @@ class TASKTOOLS_EXPORT PoolHandle
 public:
     enum class SubmitMode { Throw, WaitForRoom };
 
-    PoolHandle(const PoolOptions &options, QObject *owner, std::function<void(bool)> onStartedStopped);
+    PoolHandle(const PoolOptions &options, QObject *owner,
+               std::function<void(bool)> onStartedStopped);
     ~PoolHandle();
     PoolHandle(const PoolHandle &) = delete;
     PoolHandle &operator=(const PoolHandle &) = delete;
@@ -66,7 +67,13 @@ public:
     R waitForResult(QFuture<R> &future) const
     {
         spinWhileRunning(future);
-        future.waitForFinished(); // rethrows the task's exception
+        try {
+            future.waitForFinished(); // rethrows the task's exception
+        } catch (...) {
+            tsanAcquireFuture(QFutureInterfaceBase::get(future));
+            throw;
+        }
+        tsanAcquireFuture(QFutureInterfaceBase::get(future));
         if (future.isCanceled())
             throwCanceled();
         if constexpr (!std::is_void_v<R>) {

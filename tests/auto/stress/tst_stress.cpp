@@ -51,10 +51,10 @@ constexpr bool UnderSanitizer = false;
 #endif
 
 #if defined(__SANITIZE_THREAD__)
-constexpr int DefaultTasks = 2'000; // TSan: ~10x slower, and 2 cores
+constexpr int DefaultTasks = 20'000; // TSan: slower, and 2 cores
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
-constexpr int DefaultTasks = 2'000;
+constexpr int DefaultTasks = 20'000;
 #else
 constexpr int DefaultTasks = UnderSanitizer ? 30'000 : 100'000;
 #endif
