@@ -57,6 +57,9 @@ public:
 
     struct Run
     {
+        // User-provided: Clang 14 would otherwise take this nested struct with member
+        // initializers for not default-constructible in std::optional::emplace().
+        Run() { }
         quint64 id = 0;
         QFutureInterfaceBase outer;
         // Both watchers are children of the task: they die with it, so nothing the futures do

@@ -1,0 +1,1030 @@
+// Copyright (C) 2026 The TaskTools authors. SPDX-License-Identifier: MIT
+//
+// libFuzzer harness for the threaded pools (issue 6). Each input is a small program of pool
+// operations: create a pool (either front-end, with a size, a timeout, maxPending and maybe a
+// context that fails on a given start or stop), start, stop, stop(grace), destroy, submit tasks
+// of several kinds, cancel their futures, open the gates of asynchronous tasks, read the status.
+// After the last operation every pool is stopped and destroyed and the harness checks what the
+// contract promises:
+//   - every outer future has finished, with an outcome its kind allows (its result, its own
+//     exception, TimeoutError only on a pool with a timeout, canceled only when its caller or a
+//     stop(grace) may have canceled it);
+//   - every call threw exactly what the lifecycle state implies (NotRunningError,
+//     AlreadyRunningError, PoolFullError only with maxPending, a context's exception);
+//   - each stopped pool's status balances: submitted == what was accepted == completed + failed
+//     + timedOut + canceled, pending == running == 0, rejected == the PoolFullErrors seen, and
+//     each counter agrees with the outcomes of the futures;
+//   - every context that was entered was exited, and no pool thread is left.
+// A violation prints what failed and the operations so far, then aborts (a libFuzzer crash).
+//
+// The language, one byte per operation letter followed by argument bytes (taken modulo their
+// range, so digits work in hand-written inputs; any other byte also maps to an operation):
+//   P slot frontend size timeout maxPending context   create a pool in slot (0/1)
+//   S slot   start              X slot   stop()           G slot grace   stop(grace)
+//   D slot   destroy            a slot work   sync task    t slot        throwing task
+//   g slot   gated async task   m slot ms     timer async  f slot ms     failing async
+//   b slot n throwAt   batch    n slot child  nested task  c index       cancel a future
+//   o slot   open the gates     r slot work   run()        q slot        read the status
+//   w        process events
+// FUZZ_POOL_TRACE=1 in the environment prints each input's operations as the harness read them.
+// Every input ends quickly: tasks sleep at most 1 ms, timers fire within 8 ms, gates are opened
+// before anything waits for them, and operations and tasks are capped.
+
+#include <tasktools/tasktools.h>
+
+#include <QtCore/QCoreApplication>
+#include <QtCore/QDir>
+#include <QtCore/QFile>
+#include <QtCore/QLoggingCategory>
+#include <QtCore/QMutex>
+#include <QtCore/QPromise>
+#include <QtCore/QThread>
+#include <QtCore/QTimer>
+
+#include <atomic>
+#include <chrono>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace TaskTools;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int MaxOps = 64;
+constexpr int MaxTasks = 64; // submissions per input, nested ones included
+constexpr int MaxPoolsPerInput = 4;
+constexpr int Slots = 2;
+const char ThreadPrefix[] = "fzp"; // pool (and so OS thread) names start with it
+
+// The operations trace of the current input, printed when an invariant fails.
+std::string g_trace;
+
+[[noreturn]] void fail(const char *format, ...)
+{
+    std::fprintf(stderr, "\n*** fuzz_pool: invariant violated: ");
+    va_list args;
+    va_start(args, format);
+    std::vfprintf(stderr, format, args);
+    va_end(args);
+    std::fprintf(stderr, "\n*** operations: %s\n", g_trace.c_str());
+    std::fflush(stderr);
+    std::abort();
+}
+
+#define FUZZ_CHECK(cond, ...)                                                                      \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            fail(__VA_ARGS__);                                                                     \
+    } while (false)
+
+void trace(const char *format, ...)
+{
+    char buffer[128];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(buffer, sizeof buffer, format, args);
+    va_end(args);
+    g_trace += buffer;
+    g_trace += ' ';
+}
+
+// The exception the harness's tasks and contexts throw; `id` tells which one threw.
+struct FuzzError : std::exception
+{
+    explicit FuzzError(int i) : id(i) { }
+    const char *what() const noexcept override { return "fuzz error"; }
+    int id;
+};
+
+// Byte reader: in order from the front; 0 once the input is exhausted.
+class Reader
+{
+public:
+    Reader(const uint8_t *data, size_t size) : m_data(data), m_size(size) { }
+    bool atEnd() const { return m_pos >= m_size; }
+    uint8_t byte() { return m_pos < m_size ? m_data[m_pos++] : 0; }
+    int below(int n) { return byte() % n; }
+
+private:
+    const uint8_t *m_data;
+    size_t m_size;
+    size_t m_pos = 0;
+};
+
+// Inner futures of gated tasks: they finish when the harness opens them (or the pool cancels
+// them). While `autoOpen` is set (before anything waits for the pool) new gates open at once.
+class GateSet
+{
+public:
+    QFuture<int> create(int value)
+    {
+        auto promise = std::make_shared<QPromise<int>>();
+        promise->start();
+        QFuture<int> future = promise->future();
+        {
+            QMutexLocker locker(&m_mutex);
+            m_gates.push_back({promise, value});
+        }
+        if (m_autoOpen.load())
+            openAll();
+        return future;
+    }
+    void openAll()
+    {
+        std::vector<Gate> toOpen;
+        {
+            QMutexLocker locker(&m_mutex);
+            for (; m_opened < m_gates.size(); ++m_opened)
+                toOpen.push_back(m_gates[m_opened]);
+        }
+        // Outside the lock: finishing runs the pool's continuation. Each gate exactly once.
+        for (Gate &gate : toOpen) {
+            gate.promise->addResult(gate.value);
+            gate.promise->finish();
+        }
+    }
+    void setAutoOpen(bool on)
+    {
+        m_autoOpen.store(on);
+        if (on)
+            openAll();
+    }
+
+private:
+    struct Gate
+    {
+        std::shared_ptr<QPromise<int>> promise;
+        int value;
+    };
+    QMutex m_mutex;
+    std::vector<Gate> m_gates;
+    std::size_t m_opened = 0;
+    std::atomic<bool> m_autoOpen {false};
+};
+
+// A context whose enter fails on the failEnterAt-th start and whose exit fails on the
+// failExitAt-th stop (0 = never). Counts run on the pool thread.
+struct ContextState
+{
+    int failEnterAt = 0;
+    int failExitAt = 0;
+    std::atomic<int> enterCalls {0};
+    std::atomic<int> entered {0};
+    std::atomic<int> exited {0};
+};
+
+enum class Kind { Sync, Throw, Gate, Timer, AsyncThrow, Batch, Nested, Child, ChildTimer, Run };
+
+const char *kindName(Kind kind)
+{
+    switch (kind) {
+    case Kind::Sync:
+        return "sync";
+    case Kind::Throw:
+        return "throwing";
+    case Kind::Gate:
+        return "gated";
+    case Kind::Timer:
+        return "timer";
+    case Kind::AsyncThrow:
+        return "failing async";
+    case Kind::Batch:
+        return "batch";
+    case Kind::Nested:
+        return "nested parent";
+    case Kind::Child:
+        return "nested child";
+    case Kind::ChildTimer:
+        return "nested timer child";
+    case Kind::Run:
+        return "run()";
+    }
+    return "?";
+}
+
+struct PoolInfo;
+
+struct Record
+{
+    Kind kind;
+    PoolInfo *pool;
+    QFuture<int> future;
+    int value;
+    int count = 0; // batch: elements
+    int throwAt = -1; // batch: element that throws
+    int graceAtSubmit = 0; // the pool's stop(grace) count when submitted
+    bool callerCanceled = false;
+};
+
+// One lifecycle future of an async pool: start() or stop().
+struct LifecycleRecord
+{
+    QFuture<void> future;
+    bool expectFailure;
+    const char *what;
+};
+
+struct PoolInfo
+{
+    int serial = 0;
+    bool isAsync = false;
+    PoolOptions options;
+    std::unique_ptr<BlockingThreadedTaskPool> blocking;
+    std::unique_ptr<AsyncThreadedTaskPool> async;
+    std::shared_ptr<GateSet> gates = std::make_shared<GateSet>();
+    std::shared_ptr<ContextState> context; // null: no context
+
+    // The harness's model, main thread only.
+    bool running = false;
+    int starts = 0; // start() calls that reached the pool thread (enter calls)
+    int runs = 0; // starts that succeeded (so exits expected)
+    int graceStops = 0;
+    bool destroyed = false;
+    std::vector<LifecycleRecord> lifecycle;
+
+    // Counted from any thread (nested tasks submit from the pool thread).
+    std::atomic<qint64> accepted {0};
+    std::atomic<qint64> rejected {0};
+
+    QObject *object() const
+    {
+        return isAsync ? static_cast<QObject *>(async.get()) : blocking.get();
+    }
+    bool alive() const { return blocking || async; }
+    bool isRunning() const { return isAsync ? async->isRunning() : blocking->isRunning(); }
+    PoolStatus *status() const { return isAsync ? async->status() : blocking->status(); }
+
+    template<typename F>
+    QFuture<int> createTask(F &&f)
+    {
+        if (isAsync)
+            return async->createTask(std::forward<F>(f));
+        return blocking->createTask(std::forward<F>(f));
+    }
+};
+
+// What tasks record from the pool threads.
+struct SharedLog
+{
+    QMutex mutex;
+    std::vector<Record> children;
+    std::atomic<int> tasks {0}; // submissions attempted this input, for the cap
+    std::atomic<int> childNotRunning {0};
+};
+
+class Harness
+{
+public:
+    explicit Harness(Reader &reader) : m_in(reader) { }
+    void run();
+
+private:
+    PoolInfo *slot(int index) { return m_slots[index]; }
+    bool takeTaskSlot() { return m_log->tasks.fetch_add(1) < MaxTasks; }
+
+    void createPool();
+    void start(PoolInfo *p);
+    void stop(PoolInfo *p, std::optional<std::chrono::milliseconds> grace);
+    void destroy(PoolInfo *p);
+    template<typename F>
+    void submit(PoolInfo *p, Kind kind, F &&task, int value, int count = 0, int throwAt = -1);
+    void submitBatch(PoolInfo *p, int n, int throwAt);
+    void blockingRun(PoolInfo *p, int work);
+    void readStatus(PoolInfo *p);
+    void finish();
+    void checkStopped(PoolInfo *p);
+    void checkOutcome(const Record &r, int *outcome);
+
+    Reader &m_in;
+    PoolInfo *m_slots[Slots] = {};
+    std::vector<std::unique_ptr<PoolInfo>> m_pools;
+    std::vector<Record> m_records;
+    std::shared_ptr<SharedLog> m_log = std::make_shared<SharedLog>();
+    int m_nextValue = 1;
+};
+
+void sleepWork(int work)
+{
+    static constexpr int micros[] = {0, 0, 100, 1000};
+    if (micros[work])
+        std::this_thread::sleep_for(std::chrono::microseconds(micros[work])); // the task's work
+}
+
+// An asynchronous task body finishing after `ms` on the pool thread's event loop, with `value`
+// or with FuzzError(value).
+auto timerTask(int ms, int value, bool throws)
+{
+    return [ms, value, throws] {
+        auto promise = std::make_shared<QPromise<int>>();
+        promise->start();
+        QFuture<int> future = promise->future();
+        QTimer::singleShot(ms, [promise, value, throws] {
+            if (throws)
+                promise->setException(std::make_exception_ptr(FuzzError(value)));
+            else
+                promise->addResult(value);
+            promise->finish();
+        });
+        return future;
+    };
+}
+
+void Harness::createPool()
+{
+    const int index = m_in.below(Slots);
+    const bool isAsync = m_in.below(2);
+    static constexpr int sizes[] = {0, 1, 2, 3};
+    static constexpr int timeouts[] = {0, 2, 5, 20};
+    static constexpr int maxPendings[] = {0, 1, 2, 4};
+    const int size = sizes[m_in.below(4)];
+    const int timeout = timeouts[m_in.below(4)];
+    const int maxPending = maxPendings[m_in.below(4)];
+    const int context = m_in.below(8);
+    trace("P%d%c s%d t%d m%d c%d", index, isAsync ? 'A' : 'B', size, timeout, maxPending,
+          context);
+    if (int(m_pools.size()) >= MaxPoolsPerInput)
+        return;
+    if (PoolInfo *old = slot(index))
+        destroy(old);
+
+    auto info = std::make_unique<PoolInfo>();
+    PoolInfo *p = info.get();
+    p->serial = int(m_pools.size());
+    p->isAsync = isAsync;
+    p->options.name = QStringLiteral("%1%2").arg(QLatin1String(ThreadPrefix)).arg(p->serial);
+    p->options.size = size;
+    p->options.timeout = std::chrono::milliseconds(timeout);
+    p->options.maxPending = maxPending;
+    if (isAsync)
+        p->async = std::make_unique<AsyncThreadedTaskPool>(p->options);
+    else
+        p->blocking = std::make_unique<BlockingThreadedTaskPool>(p->options);
+    if (context >= 2) {
+        p->context = std::make_shared<ContextState>();
+        if (context == 4 || context == 5)
+            p->context->failEnterAt = context - 3;
+        if (context == 6 || context == 7)
+            p->context->failExitAt = context - 5;
+        auto enter = [c = p->context] {
+            const int call = ++c->enterCalls;
+            if (call == c->failEnterAt)
+                throw FuzzError(-call);
+            ++c->entered;
+        };
+        auto exit = [c = p->context] {
+            const int call = ++c->exited;
+            if (call == c->failExitAt)
+                throw FuzzError(-100 - call);
+        };
+        if (isAsync)
+            p->async->addContext(enter, exit);
+        else
+            p->blocking->addContext(enter, exit);
+    }
+    m_pools.push_back(std::move(info));
+    m_slots[index] = p;
+}
+
+void Harness::start(PoolInfo *p)
+{
+    const int call = p->starts + 1;
+    const bool enterFails = p->context && p->context->failEnterAt == call;
+    try {
+        if (p->isAsync) {
+            QFuture<void> future = p->async->start();
+            FUZZ_CHECK(!p->running, "start() of running pool %d did not throw", p->serial);
+            p->starts = call;
+            p->lifecycle.push_back({future, enterFails, "start()"});
+            if (enterFails) {
+                // Settle the model: once the start failed, the pool is stopped.
+                try {
+                    future.waitForFinished();
+                    fail("async start() of pool %d succeeded though its context's enter threw",
+                         p->serial);
+                } catch (const FuzzError &) {
+                }
+                FUZZ_CHECK(!p->async->isRunning(), "pool %d runs after a failed start",
+                           p->serial);
+                return;
+            }
+        } else {
+            try {
+                p->blocking->start();
+            } catch (const FuzzError &e) {
+                p->starts = call;
+                FUZZ_CHECK(enterFails && e.id == -call,
+                           "start() of pool %d threw an unexpected context error %d", p->serial,
+                           e.id);
+                FUZZ_CHECK(!p->blocking->isRunning(), "pool %d runs after a failed start",
+                           p->serial);
+                return;
+            }
+            FUZZ_CHECK(!p->running, "start() of running pool %d did not throw", p->serial);
+            p->starts = call;
+            FUZZ_CHECK(!enterFails, "start() of pool %d succeeded though its enter threw",
+                       p->serial);
+        }
+        p->running = true;
+        ++p->runs;
+    } catch (const AlreadyRunningError &) {
+        FUZZ_CHECK(p->running, "start() of stopped pool %d threw AlreadyRunningError", p->serial);
+    }
+}
+
+void Harness::stop(PoolInfo *p, std::optional<std::chrono::milliseconds> grace)
+{
+    const bool exitFails = p->context && p->running && p->context->failExitAt == p->runs;
+    if (grace && p->running)
+        ++p->graceStops;
+    // A drain waits for every task: open the gates first. A grace needs no help.
+    const bool blockingDrain = !p->isAsync && !grace;
+    if (blockingDrain)
+        p->gates->setAutoOpen(true);
+    try {
+        if (p->isAsync) {
+            QFuture<void> future = grace ? p->async->stop(*grace) : p->async->stop();
+            FUZZ_CHECK(p->running, "stop() of stopped pool %d did not throw", p->serial);
+            p->lifecycle.push_back({future, exitFails, "stop()"});
+        } else {
+            try {
+                if (grace)
+                    p->blocking->stop(*grace);
+                else
+                    p->blocking->stop();
+                FUZZ_CHECK(p->running, "stop() of stopped pool %d did not throw", p->serial);
+                FUZZ_CHECK(!exitFails, "stop() of pool %d hid its context's exit error",
+                           p->serial);
+            } catch (const FuzzError &e) {
+                FUZZ_CHECK(exitFails && e.id == -100 - p->runs,
+                           "stop() of pool %d threw an unexpected context error %d", p->serial,
+                           e.id);
+            }
+            FUZZ_CHECK(!p->blocking->isRunning(), "pool %d runs after stop()", p->serial);
+        }
+        p->running = false;
+        FUZZ_CHECK(!p->isRunning(), "pool %d isRunning() after stop began", p->serial);
+    } catch (const NotRunningError &) {
+        FUZZ_CHECK(!p->running, "stop() of running pool %d threw NotRunningError", p->serial);
+    }
+    if (blockingDrain)
+        p->gates->setAutoOpen(false);
+}
+
+void Harness::destroy(PoolInfo *p)
+{
+    // The destructor drains: open the gates for good.
+    p->gates->setAutoOpen(true);
+    // A context's exit that throws in the destructor's stop is swallowed there.
+    p->blocking.reset();
+    p->async.reset();
+    p->running = false;
+    p->destroyed = true;
+    for (int i = 0; i < Slots; ++i) {
+        if (m_slots[i] == p)
+            m_slots[i] = nullptr;
+    }
+    // Everything the pool held has ended by the time its destructor returned.
+    for (const Record &r : m_records) {
+        FUZZ_CHECK(r.pool != p || r.future.isFinished(),
+                   "a %s task's future (value %d) of destroyed pool %d is not finished",
+                   kindName(r.kind), r.value, p->serial);
+    }
+    {
+        QMutexLocker locker(&m_log->mutex);
+        for (const Record &r : m_log->children) {
+            FUZZ_CHECK(r.pool != p || r.future.isFinished(),
+                       "a %s task's future (value %d) of destroyed pool %d is not finished",
+                       kindName(r.kind), r.value, p->serial);
+        }
+    }
+    for (const LifecycleRecord &l : p->lifecycle) {
+        FUZZ_CHECK(l.future.isFinished(), "the %s future of destroyed pool %d is not finished",
+                   l.what, p->serial);
+    }
+}
+
+template<typename F>
+void Harness::submit(PoolInfo *p, Kind kind, F &&task, int value, int count, int throwAt)
+{
+    try {
+        Record r {kind, p, p->createTask(std::forward<F>(task)), value, count, throwAt,
+                  p->graceStops};
+        FUZZ_CHECK(p->running, "pool %d accepted a %s task while stopped", p->serial,
+                   kindName(kind));
+        ++p->accepted;
+        m_records.push_back(std::move(r));
+    } catch (const NotRunningError &) {
+        FUZZ_CHECK(!p->running, "running pool %d refused a %s task: NotRunningError", p->serial,
+                   kindName(kind));
+    } catch (const PoolFullError &) {
+        FUZZ_CHECK(p->running && p->options.maxPending > 0,
+                   "pool %d (maxPending %d) threw PoolFullError", p->serial,
+                   p->options.maxPending);
+        ++p->rejected;
+    }
+}
+
+void Harness::submitBatch(PoolInfo *p, int n, int throwAt)
+{
+    const int value = m_nextValue++;
+    auto function = [value, throwAt](int i) {
+        if (i == throwAt)
+            throw FuzzError(value);
+        if (i % 4 == 3)
+            std::this_thread::sleep_for(700us); // the element's work: lets the batch yield
+        return value * 100 + i;
+    };
+    try {
+        // A vector, not std::views::iota: Clang 14 cannot use libstdc++ 12's views.
+        std::vector<int> elements(n);
+        for (int i = 0; i < n; ++i)
+            elements[i] = i;
+        QFuture<int> future = p->isAsync ? p->async->createTasks(std::move(elements), function)
+                                         : p->blocking->createTasks(std::move(elements), function);
+        FUZZ_CHECK(p->running, "pool %d accepted a batch while stopped", p->serial);
+        ++p->accepted;
+        m_records.push_back({Kind::Batch, p, future, value, n, throwAt, p->graceStops});
+    } catch (const NotRunningError &) {
+        FUZZ_CHECK(!p->running, "running pool %d refused a batch: NotRunningError", p->serial);
+    } catch (const PoolFullError &) {
+        FUZZ_CHECK(p->running && p->options.maxPending > 0,
+                   "pool %d (maxPending %d) threw PoolFullError", p->serial,
+                   p->options.maxPending);
+        ++p->rejected;
+    }
+}
+
+void Harness::blockingRun(PoolInfo *p, int work)
+{
+    const int value = m_nextValue++;
+    auto task = [value, work] {
+        sleepWork(work);
+        return value;
+    };
+    if (p->isAsync) {
+        try {
+            QFuture<int> future = p->async->run(task);
+            FUZZ_CHECK(p->running, "pool %d accepted run() while stopped", p->serial);
+            ++p->accepted;
+            m_records.push_back({Kind::Run, p, future, value, 0, -1, p->graceStops});
+        } catch (const NotRunningError &) {
+            FUZZ_CHECK(!p->running, "running pool %d refused run()", p->serial);
+        } catch (const PoolFullError &) {
+            FUZZ_CHECK(p->running && p->options.maxPending > 0,
+                       "pool %d (maxPending %d) threw PoolFullError", p->serial,
+                       p->options.maxPending);
+            ++p->rejected;
+        }
+        return;
+    }
+    // run() waits for its task, and for room with maxPending: let everything ahead finish.
+    p->gates->setAutoOpen(true);
+    try {
+        const int result = p->blocking->run(task);
+        FUZZ_CHECK(p->running, "pool %d ran run() while stopped", p->serial);
+        FUZZ_CHECK(result == value, "run() on pool %d returned %d, not %d", p->serial, result,
+                   value);
+        ++p->accepted;
+        // Completed: a finished future stands for it.
+        QPromise<int> done;
+        done.start();
+        done.addResult(value);
+        done.finish();
+        m_records.push_back({Kind::Run, p, done.future(), value, 0, -1, p->graceStops});
+    } catch (const NotRunningError &) {
+        FUZZ_CHECK(!p->running, "running pool %d refused run()", p->serial);
+    }
+    p->gates->setAutoOpen(false);
+}
+
+void Harness::readStatus(PoolInfo *p)
+{
+    const qint64 rejectedSeen = p->rejected.load();
+    const qint64 acceptedSeen = p->accepted.load();
+    PoolStatus *s = p->status();
+    const qint64 ended = s->completed() + s->failed() + s->timedOut() + s->canceled();
+    const int pending = s->pending();
+    const int running = s->running();
+    const qint64 submitted = s->submitted();
+    FUZZ_CHECK(pending >= 0 && running >= 0, "pool %d: pending %d, running %d", p->serial,
+               pending, running);
+    FUZZ_CHECK(p->options.size == 0 || running <= p->options.size,
+               "pool %d of size %d has %d running", p->serial, p->options.size, running);
+    FUZZ_CHECK(submitted >= ended, "pool %d: submitted %lld < ended %lld", p->serial,
+               static_cast<long long>(submitted), static_cast<long long>(ended));
+    FUZZ_CHECK(submitted >= acceptedSeen, "pool %d: submitted %lld < accepted %lld", p->serial,
+               static_cast<long long>(submitted), static_cast<long long>(acceptedSeen));
+    FUZZ_CHECK(s->rejected() >= rejectedSeen, "pool %d: rejected %lld < seen %lld", p->serial,
+               static_cast<long long>(s->rejected()), static_cast<long long>(rejectedSeen));
+    FUZZ_CHECK(s->isActive() == p->running && p->isRunning() == p->running,
+               "pool %d: active %d, isRunning %d, expected %d", p->serial, s->isActive(),
+               p->isRunning(), p->running);
+    FUZZ_CHECK(s->size() == p->options.size, "pool %d: status size %d", p->serial, s->size());
+}
+
+void Harness::run()
+{
+    static const char letters[] = "PSXGDatgmfbncorqw";
+    constexpr int opCount = sizeof letters - 1;
+    for (int ops = 0; ops < MaxOps && !m_in.atEnd(); ++ops) {
+        const uint8_t b = m_in.byte();
+        const char *known = b ? std::strchr(letters, b) : nullptr;
+        const char op = known ? *known : letters[b % opCount];
+        if (op == 'w') {
+            trace("w");
+            QCoreApplication::processEvents();
+            continue;
+        }
+        if (op == 'P') {
+            createPool();
+            continue;
+        }
+        if (op == 'c') {
+            const int index = m_in.byte();
+            trace("c%d", index);
+            if (!m_records.empty()) {
+                Record &r = m_records[index % m_records.size()];
+                r.callerCanceled = true;
+                r.future.cancel();
+            }
+            continue;
+        }
+        const int index = m_in.below(Slots);
+        PoolInfo *p = slot(index);
+        // Read the arguments whether or not the slot holds a pool: the input's meaning stays.
+        const bool hasArgument = std::strchr("Gamfbnr", op) != nullptr;
+        const int a1 = hasArgument ? m_in.byte() : 0;
+        const int a2 = (op == 'b') ? m_in.byte() : 0;
+        if (op == 'b')
+            trace("b%d:%d,%d", index, a1 % 16, a2 % 32);
+        else if (hasArgument)
+            trace("%c%d:%d", op, index, a1 % 4);
+        else
+            trace("%c%d", op, index);
+        if (!p)
+            continue;
+        switch (op) {
+        case 'S':
+            start(p);
+            break;
+        case 'X':
+            stop(p, std::nullopt);
+            break;
+        case 'G': {
+            static constexpr int graces[] = {0, 1, 2, 5};
+            stop(p, std::chrono::milliseconds(graces[a1 % 4]));
+            break;
+        }
+        case 'D':
+            destroy(p);
+            break;
+        case 'a':
+            if (takeTaskSlot()) {
+                const int value = m_nextValue++;
+                submit(
+                    p, Kind::Sync,
+                    [value, work = a1 % 4] {
+                        sleepWork(work);
+                        return value;
+                    },
+                    value);
+            }
+            break;
+        case 't':
+            if (takeTaskSlot()) {
+                const int value = m_nextValue++;
+                submit(
+                    p, Kind::Throw,
+                    [value]() -> int {
+                        throw FuzzError(value);
+                    },
+                    value);
+            }
+            break;
+        case 'g':
+            if (takeTaskSlot()) {
+                const int value = m_nextValue++;
+                submit(
+                    p, Kind::Gate, [gates = p->gates, value] { return gates->create(value); },
+                    value);
+            }
+            break;
+        case 'm':
+        case 'f':
+            if (takeTaskSlot()) {
+                static constexpr int delays[] = {0, 1, 3, 8};
+                const int value = m_nextValue++;
+                const bool throws = op == 'f';
+                submit(p, throws ? Kind::AsyncThrow : Kind::Timer,
+                       timerTask(delays[a1 % 4], value, throws), value);
+            }
+            break;
+        case 'b':
+            if (takeTaskSlot())
+                submitBatch(p, a1 % 16, a2 % 32);
+            break;
+        case 'n':
+            if (takeTaskSlot()) {
+                const int value = m_nextValue++;
+                const int childValue = m_nextValue++;
+                const int childKind = a1 % 3;
+                // The front-end outlives its tasks (its destructor drains them), so the task may
+                // use it; the harness keeps `p` itself until the end of the input.
+                BlockingThreadedTaskPool *blocking = p->blocking.get();
+                AsyncThreadedTaskPool *async = p->async.get();
+                auto createTask = [blocking, async](auto &&task) {
+                    return async ? async->createTask(task) : blocking->createTask(task);
+                };
+                submit(
+                    p, Kind::Nested,
+                    [p, blocking, createTask, log = m_log, value, childValue, childKind,
+                     grace = p->graceStops] {
+                        if (childKind == 2 && blocking) {
+                            // A blocking call from the pool's own thread.
+                            try {
+                                (void)blocking->run([] { return 0; });
+                                fail("run() from pool %d's own thread did not throw",
+                                     p->serial);
+                            } catch (const DeadlockError &) {
+                            }
+                            return value;
+                        }
+                        if (log->tasks.fetch_add(1) >= MaxTasks)
+                            return value;
+                        try {
+                            QFuture<int> child = childKind == 1
+                                ? createTask(timerTask(1, childValue, false))
+                                : createTask([childValue] { return childValue; });
+                            ++p->accepted;
+                            QMutexLocker locker(&log->mutex);
+                            log->children.push_back({childKind == 1 ? Kind::ChildTimer
+                                                                    : Kind::Child,
+                                                     p, child, childValue, 0, -1, grace});
+                        } catch (const NotRunningError &) {
+                            ++log->childNotRunning; // the pool is stopping
+                        } catch (const PoolFullError &) {
+                            FUZZ_CHECK(p->options.maxPending > 0,
+                                       "pool %d without maxPending threw PoolFullError",
+                                       p->serial);
+                            ++p->rejected;
+                        }
+                        return value;
+                    },
+                    value);
+            }
+            break;
+        case 'o':
+            p->gates->openAll();
+            break;
+        case 'r':
+            if (takeTaskSlot())
+                blockingRun(p, a1 % 4);
+            break;
+        case 'q':
+            readStatus(p);
+            break;
+        default:
+            break;
+        }
+    }
+    finish();
+}
+
+// Classifies a finished future: 0 completed, 1 failed, 2 timed out, 3 canceled; checks the
+// outcome against what the record's kind and history allow.
+void Harness::checkOutcome(const Record &r, int *outcome)
+{
+    const PoolInfo *p = r.pool;
+    const int pool = p->serial;
+    const char *kind = kindName(r.kind);
+    FUZZ_CHECK(r.future.isFinished(), "a %s task's future (value %d) of pool %d never finished",
+               kind, r.value, pool);
+    const bool mayCancel = r.callerCanceled || p->graceStops > r.graceAtSubmit;
+    const bool isAsyncKind = r.kind == Kind::Gate || r.kind == Kind::Timer
+        || r.kind == Kind::AsyncThrow || r.kind == Kind::Batch || r.kind == Kind::ChildTimer;
+    const bool mayTimeOut = isAsyncKind && p->options.timeout.count() > 0;
+    const bool mayFail = r.kind == Kind::Throw || r.kind == Kind::AsyncThrow
+        || (r.kind == Kind::Batch && r.throwAt < r.count);
+    QFuture<int> future = r.future;
+    try {
+        future.waitForFinished();
+    } catch (const TimeoutError &) {
+        FUZZ_CHECK(mayTimeOut, "a %s task (value %d) of pool %d (timeout %d ms) timed out", kind,
+                   r.value, pool, int(p->options.timeout.count()));
+        *outcome = 2;
+        return;
+    } catch (const FuzzError &e) {
+        FUZZ_CHECK(mayFail && e.id == r.value,
+                   "a %s task (value %d) of pool %d failed with the error of task %d", kind,
+                   r.value, pool, e.id);
+        *outcome = 1;
+        return;
+    } catch (const std::exception &e) {
+        fail("a %s task (value %d) of pool %d failed with an unexpected exception: %s", kind,
+             r.value, pool, e.what());
+    } catch (...) {
+        fail("a %s task (value %d) of pool %d failed with an unknown exception", kind, r.value,
+             pool);
+    }
+    if (future.isCanceled()) {
+        FUZZ_CHECK(mayCancel, "a %s task (value %d) of pool %d was canceled, by nobody", kind,
+                   r.value, pool);
+        *outcome = 3;
+        return;
+    }
+    FUZZ_CHECK(r.kind == Kind::Batch || !mayFail,
+               "a %s task (value %d) of pool %d completed instead of failing", kind, r.value,
+               pool);
+    if (r.kind == Kind::Batch) {
+        FUZZ_CHECK(r.throwAt >= r.count,
+                   "a batch (value %d) of pool %d completed though element %d throws", r.value,
+                   pool, r.throwAt);
+        const QList<int> results = future.results();
+        FUZZ_CHECK(results.size() == r.count, "a batch (value %d) of pool %d gave %d of %d results",
+                   r.value, pool, int(results.size()), r.count);
+        for (int i = 0; i < r.count; ++i) {
+            FUZZ_CHECK(results[i] == r.value * 100 + i,
+                       "a batch (value %d) of pool %d: result %d is %d", r.value, pool, i,
+                       results[i]);
+        }
+    } else {
+        FUZZ_CHECK(future.resultCount() == 1 && future.result() == r.value,
+                   "a %s task (value %d) of pool %d completed with %d results, the first %d",
+                   kind, r.value, pool, future.resultCount(),
+                   future.resultCount() ? future.result() : -1);
+    }
+    *outcome = 0;
+}
+
+// The counters of a stopped pool against the outcomes of its futures.
+void Harness::checkStopped(PoolInfo *p)
+{
+    PoolStatus *s = p->status();
+    const qint64 counters[4] = {s->completed(), s->failed(), s->timedOut(), s->canceled()};
+    const char *names[4] = {"completed", "failed", "timedOut", "canceled"};
+    FUZZ_CHECK(s->pending() == 0 && s->running() == 0,
+               "stopped pool %d: pending %d, running %d", p->serial, s->pending(), s->running());
+    FUZZ_CHECK(!s->isActive(), "stopped pool %d is active", p->serial);
+    FUZZ_CHECK(s->submitted() == p->accepted.load(), "pool %d: submitted %lld, accepted %lld",
+               p->serial, static_cast<long long>(s->submitted()),
+               static_cast<long long>(p->accepted.load()));
+    FUZZ_CHECK(s->submitted() == counters[0] + counters[1] + counters[2] + counters[3],
+               "stopped pool %d does not balance: submitted %lld, completed %lld, failed %lld, "
+               "timedOut %lld, canceled %lld",
+               p->serial, static_cast<long long>(s->submitted()),
+               static_cast<long long>(counters[0]), static_cast<long long>(counters[1]),
+               static_cast<long long>(counters[2]), static_cast<long long>(counters[3]));
+    FUZZ_CHECK(s->rejected() == p->rejected.load(), "pool %d: rejected %lld, PoolFullErrors %lld",
+               p->serial, static_cast<long long>(s->rejected()),
+               static_cast<long long>(p->rejected.load()));
+
+    // Futures canceled by their caller may have ended either way in the pool.
+    qint64 observed[4] = {0, 0, 0, 0};
+    qint64 callerCanceled = 0;
+    qint64 records = 0;
+    auto count = [&](const Record &r) {
+        if (r.pool != p)
+            return;
+        ++records;
+        int outcome = -1;
+        checkOutcome(r, &outcome);
+        if (r.callerCanceled)
+            ++callerCanceled;
+        else
+            ++observed[outcome];
+    };
+    for (const Record &r : m_records)
+        count(r);
+    for (const Record &r : m_log->children)
+        count(r);
+    FUZZ_CHECK(records == p->accepted.load(), "pool %d: %lld futures for %lld accepted tasks",
+               p->serial, static_cast<long long>(records),
+               static_cast<long long>(p->accepted.load()));
+    for (int i = 0; i < 4; ++i) {
+        FUZZ_CHECK(counters[i] >= observed[i] && counters[i] <= observed[i] + callerCanceled,
+                   "pool %d: %s is %lld, but %lld futures ended so (and %lld were canceled by "
+                   "their caller)",
+                   p->serial, names[i], static_cast<long long>(counters[i]),
+                   static_cast<long long>(observed[i]), static_cast<long long>(callerCanceled));
+    }
+    if (p->context) {
+        FUZZ_CHECK(p->context->entered.load() == p->context->exited.load(),
+                   "pool %d: %d contexts entered, %d exited", p->serial,
+                   p->context->entered.load(), p->context->exited.load());
+    }
+}
+
+bool poolThreadsLeft(QByteArray *names)
+{
+    const QDir tasks(QStringLiteral("/proc/self/task"));
+    bool found = false;
+    for (const QString &tid : tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile comm(tasks.filePath(tid) + QStringLiteral("/comm"));
+        if (!comm.open(QIODevice::ReadOnly))
+            continue; // ended meanwhile
+        const QByteArray name = comm.readAll().trimmed();
+        if (name.startsWith(ThreadPrefix)) {
+            found = true;
+            *names += name + ' ';
+        }
+    }
+    return found;
+}
+
+void Harness::finish()
+{
+    trace("| end");
+    for (PoolInfo *p : m_slots) {
+        if (!p)
+            continue;
+        p->gates->setAutoOpen(true);
+        if (p->running)
+            stop(p, std::nullopt);
+    }
+    for (PoolInfo *p : m_slots) {
+        if (!p)
+            continue;
+        for (const LifecycleRecord &l : p->lifecycle) {
+            QFuture<void> future = l.future;
+            bool failed = false;
+            try {
+                future.waitForFinished();
+            } catch (const FuzzError &) {
+                failed = true;
+            }
+            FUZZ_CHECK(failed == l.expectFailure, "the %s future of pool %d %s", l.what,
+                       p->serial, failed ? "failed" : "did not fail");
+            FUZZ_CHECK(failed || !future.isCanceled(), "the %s future of pool %d was canceled",
+                       l.what, p->serial);
+        }
+        // An async stop's future finishes as its run ends; join through a blocking wait for
+        // the counters to settle: the destructor of a stopped pool only joins.
+    }
+    // Let the pools join their threads: a stopped pool's destructor waits for its run's end.
+    std::vector<PoolInfo *> alive;
+    for (PoolInfo *p : m_slots) {
+        if (p)
+            alive.push_back(p);
+    }
+    for (PoolInfo *p : alive)
+        checkStopped(p);
+    for (PoolInfo *p : alive)
+        destroy(p);
+    // Pools destroyed earlier: their futures only (their counters went with them).
+    for (const Record &r : m_records) {
+        int outcome;
+        checkOutcome(r, &outcome);
+    }
+    {
+        QMutexLocker locker(&m_log->mutex);
+        for (const Record &r : m_log->children) {
+            int outcome;
+            checkOutcome(r, &outcome);
+        }
+    }
+    // Queued status updates and started()/stopped() signals of the destroyed pools.
+    QCoreApplication::sendPostedEvents();
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+
+    // Qt's threads are detached: a joined thread may take a moment to vanish from /proc.
+    QByteArray names;
+    for (int i = 0; poolThreadsLeft(&names); ++i) {
+        FUZZ_CHECK(i < 2000, "pool threads still alive 2 s after their pools were destroyed: %s",
+                   names.constData());
+        names.clear();
+        std::this_thread::sleep_for(1ms); // polling the OS, not synchronising with the pool
+    }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerInitialize(int *, char ***)
+{
+    static int argc = 1;
+    static char name[] = "fuzz_pool";
+    static char *argv[] = {name, nullptr};
+    QLoggingCategory::setFilterRules(QStringLiteral("tasktools.*.debug=false"));
+    new QCoreApplication(argc, argv); // for the whole process: pools need an application
+    return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    g_trace.clear();
+    Reader reader(data, size);
+    Harness harness(reader);
+    harness.run();
+    static const bool printTrace = qEnvironmentVariableIsSet("FUZZ_POOL_TRACE");
+    if (printTrace)
+        std::fprintf(stderr, "fuzz_pool: %s\n", g_trace.c_str());
+    return 0;
+}
