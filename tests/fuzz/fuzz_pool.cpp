@@ -25,7 +25,8 @@
 //   g slot   gated async task   m slot ms     timer async  f slot ms     failing async
 //   b slot n throwAt   batch    n slot child  nested task  c index       cancel a future
 //   o slot   open the gates     r slot work   run()        q slot        read the status
-//   w        process events
+//   k slot   a task stops its own pool (async: fine; blocking: DeadlockError)
+//   K slot   a task destroys its own pool          w        process events
 // FUZZ_POOL_TRACE=1 in the environment prints each input's operations as the harness read them.
 // Every input ends quickly: tasks sleep at most 1 ms, timers fire within 8 ms, gates are opened
 // before anything waits for them, and operations and tasks are capped.
@@ -38,6 +39,7 @@
 #include <QtCore/QLoggingCategory>
 #include <QtCore/QMutex>
 #include <QtCore/QPromise>
+#include <QtCore/QSemaphore>
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
 
@@ -182,7 +184,20 @@ struct ContextState
     std::atomic<int> exited {0};
 };
 
-enum class Kind { Sync, Throw, Gate, Timer, AsyncThrow, Batch, Nested, Child, ChildTimer, Run };
+enum class Kind {
+    Sync,
+    Throw,
+    Gate,
+    Timer,
+    AsyncThrow,
+    Batch,
+    Nested,
+    Child,
+    ChildTimer,
+    Run,
+    SelfStop,
+    SelfDestroy
+};
 
 const char *kindName(Kind kind)
 {
@@ -207,6 +222,10 @@ const char *kindName(Kind kind)
         return "nested timer child";
     case Kind::Run:
         return "run()";
+    case Kind::SelfStop:
+        return "self-stopping";
+    case Kind::SelfDestroy:
+        return "self-destroying";
     }
     return "?";
 }
@@ -249,6 +268,7 @@ struct PoolInfo
     int runs = 0; // starts that succeeded (so exits expected)
     int graceStops = 0;
     bool destroyed = false;
+    bool destroyedFromOwnThread = false; // its run ends on its own, after the destructor
     std::vector<LifecycleRecord> lifecycle;
 
     // Counted from any thread (nested tasks submit from the pool thread).
@@ -300,6 +320,9 @@ private:
     void submitBatch(PoolInfo *p, int n, int throwAt);
     void blockingRun(PoolInfo *p, int work);
     void readStatus(PoolInfo *p);
+    void selfStop(PoolInfo *p);
+    void selfDestroy(PoolInfo *p);
+    void forgetSlot(PoolInfo *p);
     void finish();
     void checkStopped(PoolInfo *p);
     void checkOutcome(const Record &r, int *outcome);
@@ -349,8 +372,7 @@ void Harness::createPool()
     const int timeout = timeouts[m_in.below(4)];
     const int maxPending = maxPendings[m_in.below(4)];
     const int context = m_in.below(8);
-    trace("P%d%c s%d t%d m%d c%d", index, isAsync ? 'A' : 'B', size, timeout, maxPending,
-          context);
+    trace("P%d%c s%d t%d m%d c%d", index, isAsync ? 'A' : 'B', size, timeout, maxPending, context);
     if (int(m_pools.size()) >= MaxPoolsPerInput)
         return;
     if (PoolInfo *old = slot(index))
@@ -410,10 +432,8 @@ void Harness::start(PoolInfo *p)
                     future.waitForFinished();
                     fail("async start() of pool %d succeeded though its context's enter threw",
                          p->serial);
-                } catch (const FuzzError &) {
-                }
-                FUZZ_CHECK(!p->async->isRunning(), "pool %d runs after a failed start",
-                           p->serial);
+                } catch (const FuzzError &) { }
+                FUZZ_CHECK(!p->async->isRunning(), "pool %d runs after a failed start", p->serial);
                 return;
             }
         } else {
@@ -461,8 +481,7 @@ void Harness::stop(PoolInfo *p, std::optional<std::chrono::milliseconds> grace)
                 else
                     p->blocking->stop();
                 FUZZ_CHECK(p->running, "stop() of stopped pool %d did not throw", p->serial);
-                FUZZ_CHECK(!exitFails, "stop() of pool %d hid its context's exit error",
-                           p->serial);
+                FUZZ_CHECK(!exitFails, "stop() of pool %d hid its context's exit error", p->serial);
             } catch (const FuzzError &e) {
                 FUZZ_CHECK(exitFails && e.id == -100 - p->runs,
                            "stop() of pool %d threw an unexpected context error %d", p->serial,
@@ -486,12 +505,7 @@ void Harness::destroy(PoolInfo *p)
     // A context's exit that throws in the destructor's stop is swallowed there.
     p->blocking.reset();
     p->async.reset();
-    p->running = false;
-    p->destroyed = true;
-    for (int i = 0; i < Slots; ++i) {
-        if (m_slots[i] == p)
-            m_slots[i] = nullptr;
-    }
+    forgetSlot(p);
     // Everything the pool held has ended by the time its destructor returned.
     for (const Record &r : m_records) {
         FUZZ_CHECK(r.pool != p || r.future.isFinished(),
@@ -512,11 +526,111 @@ void Harness::destroy(PoolInfo *p)
     }
 }
 
+void Harness::forgetSlot(PoolInfo *p)
+{
+    p->running = false;
+    p->destroyed = true;
+    for (int i = 0; i < Slots; ++i) {
+        if (m_slots[i] == p)
+            m_slots[i] = nullptr;
+    }
+}
+
+// A task that stops its own pool: the async stop() is fine from the pool thread, the blocking one
+// throws DeadlockError. The harness waits for the task, so the model knows the pool stopped.
+void Harness::selfStop(PoolInfo *p)
+{
+    struct Outcome
+    {
+        std::optional<QFuture<void>> stopped;
+        const char *error = nullptr;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    BlockingThreadedTaskPool *blocking = p->blocking.get();
+    AsyncThreadedTaskPool *async = p->async.get();
+    const int value = m_nextValue++;
+    const std::size_t before = m_records.size();
+    const bool exitFails = p->context && p->context->failExitAt == p->runs;
+    submit(
+        p, Kind::SelfStop,
+        [blocking, async, outcome, value] {
+            try {
+                if (blocking) {
+                    blocking->stop();
+                    outcome->error = "the blocking stop() from the pool thread did not throw";
+                } else {
+                    outcome->stopped = async->stop();
+                }
+            } catch (const DeadlockError &) {
+                if (!blocking)
+                    outcome->error = "the async stop() threw DeadlockError";
+            } catch (const NotRunningError &) {
+                outcome->error = "stop() from the pool thread threw NotRunningError";
+            }
+            return value;
+        },
+        value);
+    if (m_records.size() == before)
+        return; // refused
+    // Wait for the task: let whatever runs ahead of it finish.
+    p->gates->setAutoOpen(true);
+    try {
+        m_records.back().future.waitForFinished();
+    } catch (...) {
+        fail("a self-stopping task of pool %d failed", p->serial);
+    }
+    p->gates->setAutoOpen(false);
+    FUZZ_CHECK(!outcome->error, "pool %d: %s", p->serial, outcome->error);
+    if (async) {
+        FUZZ_CHECK(outcome->stopped.has_value(), "pool %d: no stop() future", p->serial);
+        p->lifecycle.push_back({*outcome->stopped, exitFails, "stop() from a task"});
+        p->running = false;
+        FUZZ_CHECK(!async->isRunning(), "pool %d runs after stop() from a task", p->serial);
+    }
+}
+
+// A task that destroys its own pool: the destructor cannot wait for its own thread, so the run
+// drains and ends on its own afterwards. The harness hands the pool over to the task.
+void Harness::selfDestroy(PoolInfo *p)
+{
+    struct Handoff
+    {
+        QSemaphore ready;
+        std::unique_ptr<BlockingThreadedTaskPool> blocking;
+        std::unique_ptr<AsyncThreadedTaskPool> async;
+    };
+    auto handoff = std::make_shared<Handoff>();
+    const int value = m_nextValue++;
+    const std::size_t before = m_records.size();
+    submit(
+        p, Kind::SelfDestroy,
+        [handoff, value] {
+            handoff->ready.acquire(); // until the harness gave up the pool
+            handoff->blocking.reset();
+            handoff->async.reset();
+            return value;
+        },
+        value);
+    if (m_records.size() == before)
+        return; // refused
+    p->gates->setAutoOpen(true); // for good: the run drains without the harness
+    handoff->blocking = std::move(p->blocking);
+    handoff->async = std::move(p->async);
+    handoff->ready.release();
+    try {
+        m_records.back().future.waitForFinished();
+    } catch (...) {
+        fail("a self-destroying task of pool %d failed", p->serial);
+    }
+    p->destroyedFromOwnThread = true;
+    forgetSlot(p);
+}
+
 template<typename F>
 void Harness::submit(PoolInfo *p, Kind kind, F &&task, int value, int count, int throwAt)
 {
     try {
-        Record r {kind, p, p->createTask(std::forward<F>(task)), value, count, throwAt,
+        Record r {kind,         p, p->createTask(std::forward<F>(task)), value, count, throwAt,
                   p->graceStops};
         FUZZ_CHECK(p->running, "pool %d accepted a %s task while stopped", p->serial,
                    kindName(kind));
@@ -527,8 +641,7 @@ void Harness::submit(PoolInfo *p, Kind kind, F &&task, int value, int count, int
                    kindName(kind));
     } catch (const PoolFullError &) {
         FUZZ_CHECK(p->running && p->options.maxPending > 0,
-                   "pool %d (maxPending %d) threw PoolFullError", p->serial,
-                   p->options.maxPending);
+                   "pool %d (maxPending %d) threw PoolFullError", p->serial, p->options.maxPending);
         ++p->rejected;
     }
 }
@@ -557,8 +670,7 @@ void Harness::submitBatch(PoolInfo *p, int n, int throwAt)
         FUZZ_CHECK(!p->running, "running pool %d refused a batch: NotRunningError", p->serial);
     } catch (const PoolFullError &) {
         FUZZ_CHECK(p->running && p->options.maxPending > 0,
-                   "pool %d (maxPending %d) threw PoolFullError", p->serial,
-                   p->options.maxPending);
+                   "pool %d (maxPending %d) threw PoolFullError", p->serial, p->options.maxPending);
         ++p->rejected;
     }
 }
@@ -615,8 +727,8 @@ void Harness::readStatus(PoolInfo *p)
     const int pending = s->pending();
     const int running = s->running();
     const qint64 submitted = s->submitted();
-    FUZZ_CHECK(pending >= 0 && running >= 0, "pool %d: pending %d, running %d", p->serial,
-               pending, running);
+    FUZZ_CHECK(pending >= 0 && running >= 0, "pool %d: pending %d, running %d", p->serial, pending,
+               running);
     FUZZ_CHECK(p->options.size == 0 || running <= p->options.size,
                "pool %d of size %d has %d running", p->serial, p->options.size, running);
     FUZZ_CHECK(submitted >= ended, "pool %d: submitted %lld < ended %lld", p->serial,
@@ -633,7 +745,7 @@ void Harness::readStatus(PoolInfo *p)
 
 void Harness::run()
 {
-    static const char letters[] = "PSXGDatgmfbncorqw";
+    static const char letters[] = "PSXGDatgmfbncorqwkK";
     constexpr int opCount = sizeof letters - 1;
     for (int ops = 0; ops < MaxOps && !m_in.atEnd(); ++ops) {
         const uint8_t b = m_in.byte();
@@ -703,11 +815,7 @@ void Harness::run()
             if (takeTaskSlot()) {
                 const int value = m_nextValue++;
                 submit(
-                    p, Kind::Throw,
-                    [value]() -> int {
-                        throw FuzzError(value);
-                    },
-                    value);
+                    p, Kind::Throw, [value]() -> int { throw FuzzError(value); }, value);
             }
             break;
         case 'g':
@@ -752,10 +860,8 @@ void Harness::run()
                             // A blocking call from the pool's own thread.
                             try {
                                 (void)blocking->run([] { return 0; });
-                                fail("run() from pool %d's own thread did not throw",
-                                     p->serial);
-                            } catch (const DeadlockError &) {
-                            }
+                                fail("run() from pool %d's own thread did not throw", p->serial);
+                            } catch (const DeadlockError &) { }
                             return value;
                         }
                         if (log->tasks.fetch_add(1) >= MaxTasks)
@@ -766,15 +872,14 @@ void Harness::run()
                                 : createTask([childValue] { return childValue; });
                             ++p->accepted;
                             QMutexLocker locker(&log->mutex);
-                            log->children.push_back({childKind == 1 ? Kind::ChildTimer
-                                                                    : Kind::Child,
-                                                     p, child, childValue, 0, -1, grace});
+                            log->children.push_back(
+                                {childKind == 1 ? Kind::ChildTimer : Kind::Child, p, child,
+                                 childValue, 0, -1, grace});
                         } catch (const NotRunningError &) {
                             ++log->childNotRunning; // the pool is stopping
                         } catch (const PoolFullError &) {
                             FUZZ_CHECK(p->options.maxPending > 0,
-                                       "pool %d without maxPending threw PoolFullError",
-                                       p->serial);
+                                       "pool %d without maxPending threw PoolFullError", p->serial);
                             ++p->rejected;
                         }
                         return value;
@@ -791,6 +896,14 @@ void Harness::run()
             break;
         case 'q':
             readStatus(p);
+            break;
+        case 'k':
+            if (takeTaskSlot())
+                selfStop(p);
+            break;
+        case 'K':
+            if (takeTaskSlot())
+                selfDestroy(p);
             break;
         default:
             break;
@@ -842,8 +955,7 @@ void Harness::checkOutcome(const Record &r, int *outcome)
         return;
     }
     FUZZ_CHECK(r.kind == Kind::Batch || !mayFail,
-               "a %s task (value %d) of pool %d completed instead of failing", kind, r.value,
-               pool);
+               "a %s task (value %d) of pool %d completed instead of failing", kind, r.value, pool);
     if (r.kind == Kind::Batch) {
         FUZZ_CHECK(r.throwAt >= r.count,
                    "a batch (value %d) of pool %d completed though element %d throws", r.value,
@@ -858,8 +970,8 @@ void Harness::checkOutcome(const Record &r, int *outcome)
         }
     } else {
         FUZZ_CHECK(future.resultCount() == 1 && future.result() == r.value,
-                   "a %s task (value %d) of pool %d completed with %d results, the first %d",
-                   kind, r.value, pool, future.resultCount(),
+                   "a %s task (value %d) of pool %d completed with %d results, the first %d", kind,
+                   r.value, pool, future.resultCount(),
                    future.resultCount() ? future.result() : -1);
     }
     *outcome = 0;
@@ -871,8 +983,8 @@ void Harness::checkStopped(PoolInfo *p)
     PoolStatus *s = p->status();
     const qint64 counters[4] = {s->completed(), s->failed(), s->timedOut(), s->canceled()};
     const char *names[4] = {"completed", "failed", "timedOut", "canceled"};
-    FUZZ_CHECK(s->pending() == 0 && s->running() == 0,
-               "stopped pool %d: pending %d, running %d", p->serial, s->pending(), s->running());
+    FUZZ_CHECK(s->pending() == 0 && s->running() == 0, "stopped pool %d: pending %d, running %d",
+               p->serial, s->pending(), s->running());
     FUZZ_CHECK(!s->isActive(), "stopped pool %d is active", p->serial);
     FUZZ_CHECK(s->submitted() == p->accepted.load(), "pool %d: submitted %lld, accepted %lld",
                p->serial, static_cast<long long>(s->submitted()),
@@ -918,8 +1030,8 @@ void Harness::checkStopped(PoolInfo *p)
     }
     if (p->context) {
         FUZZ_CHECK(p->context->entered.load() == p->context->exited.load(),
-                   "pool %d: %d contexts entered, %d exited", p->serial,
-                   p->context->entered.load(), p->context->exited.load());
+                   "pool %d: %d contexts entered, %d exited", p->serial, p->context->entered.load(),
+                   p->context->exited.load());
     }
 }
 
@@ -943,6 +1055,27 @@ bool poolThreadsLeft(QByteArray *names)
 void Harness::finish()
 {
     trace("| end");
+    // A pool destroyed from its own thread drains after its destructor: wait for that, parents
+    // first (nested tasks are all submitted once their parents ended).
+    for (const Record &r : m_records) {
+        if (r.pool->destroyedFromOwnThread) {
+            try {
+                QFuture<int>(r.future).waitForFinished();
+            } catch (...) { }
+        }
+    }
+    std::vector<Record> children;
+    {
+        QMutexLocker locker(&m_log->mutex);
+        children = m_log->children;
+    }
+    for (const Record &r : children) {
+        if (r.pool->destroyedFromOwnThread) {
+            try {
+                QFuture<int>(r.future).waitForFinished();
+            } catch (...) { }
+        }
+    }
     for (PoolInfo *p : m_slots) {
         if (!p)
             continue;
@@ -961,8 +1094,8 @@ void Harness::finish()
             } catch (const FuzzError &) {
                 failed = true;
             }
-            FUZZ_CHECK(failed == l.expectFailure, "the %s future of pool %d %s", l.what,
-                       p->serial, failed ? "failed" : "did not fail");
+            FUZZ_CHECK(failed == l.expectFailure, "the %s future of pool %d %s", l.what, p->serial,
+                       failed ? "failed" : "did not fail");
             FUZZ_CHECK(failed || !future.isCanceled(), "the %s future of pool %d was canceled",
                        l.what, p->serial);
         }
