@@ -30,52 +30,42 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The three pools on show: a network client, a database, a CPU-bound worker.
 QList<PoolWorkload::Profile> profiles()
 {
-    QList<PoolWorkload::Profile> list;
-    {
-        PoolWorkload::Profile p;
-        p.title = QStringLiteral("Network");
-        p.description = QStringLiteral("Asynchronous requests on the pool's event loop; slow "
-                                       "ones hit the 800 ms timeout.");
-        p.options = {.name = QStringLiteral("network"), .size = 8, .timeout = 800ms};
-        p.rate = 14;
-        p.asynchronous = true;
-        p.minMs = 40;
-        p.maxMs = 950;
-        p.failureRatio = 0.06;
-        p.failureMessage = QStringLiteral("HTTP 503 Service Unavailable");
-        list.append(p);
-    }
-    {
-        PoolWorkload::Profile p;
-        p.title = QStringLiteral("Database");
-        p.description = QStringLiteral("Short asynchronous queries, four connections, a tight "
-                                       "300 ms timeout.");
-        p.options = {.name = QStringLiteral("database"), .size = 4, .timeout = 300ms};
-        p.rate = 18;
-        p.asynchronous = true;
-        p.minMs = 20;
-        p.maxMs = 340;
-        p.failureRatio = 0.08;
-        p.failureMessage = QStringLiteral("deadlock detected, transaction rolled back");
-        list.append(p);
-    }
-    {
-        PoolWorkload::Profile p;
-        p.title = QStringLiteral("Thumbnails");
-        p.description = QStringLiteral("Synchronous CPU work, one task at a time on the pool "
-                                       "thread; no timeout.");
-        p.options = {.name = QStringLiteral("thumbnails")};
-        p.rate = 30;
-        p.asynchronous = false;
-        p.minMs = 2;
-        p.maxMs = 12;
-        p.failureRatio = 0.04;
-        p.failureMessage = QStringLiteral("corrupt JPEG header");
-        list.append(p);
-    }
-    return list;
+    using Profile = PoolWorkload::Profile;
+    return {
+        Profile {.title = QStringLiteral("Network"),
+                 .description = QStringLiteral("Asynchronous requests on the pool's event loop; "
+                                               "slow ones hit the 800 ms timeout."),
+                 .options = {.name = QStringLiteral("network"), .size = 8, .timeout = 800ms},
+                 .rate = 14,
+                 .asynchronous = true,
+                 .minMs = 40,
+                 .maxMs = 950,
+                 .failureRatio = 0.06,
+                 .failureMessage = QStringLiteral("HTTP 503 Service Unavailable")},
+        Profile {.title = QStringLiteral("Database"),
+                 .description = QStringLiteral("Short asynchronous queries, four connections, a "
+                                               "tight 300 ms timeout."),
+                 .options = {.name = QStringLiteral("database"), .size = 4, .timeout = 300ms},
+                 .rate = 18,
+                 .asynchronous = true,
+                 .minMs = 20,
+                 .maxMs = 340,
+                 .failureRatio = 0.08,
+                 .failureMessage = QStringLiteral("deadlock detected, transaction rolled back")},
+        Profile {.title = QStringLiteral("Thumbnails"),
+                 .description = QStringLiteral("Synchronous CPU work, one task at a time on the "
+                                               "pool thread; no timeout."),
+                 .options = {.name = QStringLiteral("thumbnails")},
+                 .rate = 30,
+                 .asynchronous = false,
+                 .minMs = 2,
+                 .maxMs = 12,
+                 .failureRatio = 0.04,
+                 .failureMessage = QStringLiteral("corrupt JPEG header")},
+    };
 }
 
 // True once the picture shows every kind of outcome the workload produces.

@@ -10,24 +10,14 @@
 #include <QtTest/qtest.h>
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
+
+#include "messagecounter.h"
 
 using namespace TaskTools;
 
 namespace {
-
-// Counts the messages logged under "tasktools.background", then passes every message on to
-// Qt Test's own handler (which implements ignoreMessage() and failOnWarning()).
-int backgroundMessages = 0;
-QtMessageHandler previousHandler = nullptr;
-
-void countingHandler(QtMsgType type, const QMessageLogContext &context, const QString &message)
-{
-    if (context.category && qstrcmp(context.category, "tasktools.background") == 0)
-        ++backgroundMessages;
-    if (previousHandler)
-        previousHandler(type, context, message);
-}
 
 // Hands out the futures of QPromises that the test settles itself, and keeps them.
 template<typename T>
@@ -144,20 +134,21 @@ private Q_SLOTS:
     void slotMayDeleteTheTask();
     void failureIsReportedOnceAndLoggedWhenNobodyListens();
     void failureIsNotLoggedWhenSomeoneListens();
+
+private:
+    std::optional<MessageCounter> m_backgroundMessages;
 };
 
 void tst_BackgroundTask::init()
 {
-    backgroundMessages = 0;
-    previousHandler = qInstallMessageHandler(countingHandler);
+    m_backgroundMessages.emplace("tasktools.background");
     // Every test also proves that the task never warns unless asked to (ignoreMessage()).
     QTest::failOnWarning(QRegularExpression(QStringLiteral(".*")));
 }
 
 void tst_BackgroundTask::cleanup()
 {
-    qInstallMessageHandler(previousHandler);
-    previousHandler = nullptr;
+    m_backgroundMessages.reset();
 }
 
 void tst_BackgroundTask::nullFunctionThrows()
@@ -491,7 +482,7 @@ void tst_BackgroundTask::innerFutureFinishingAfterDestructionIsHarmless()
     QTest::qWait(30);
     QVERIFY(endedCanceled(first));
     QVERIFY(endedCanceled(second));
-    QCOMPARE(backgroundMessages, 0);
+    QCOMPARE(m_backgroundMessages->count(), 0);
 }
 
 void tst_BackgroundTask::runningPropertyNotifies()
@@ -680,11 +671,11 @@ void tst_BackgroundTask::failureIsReportedOnceAndLoggedWhenNobodyListens()
     QSignalSpy running(&task, &BackgroundTaskBase::runningChanged);
     QFuture<int> future = task.start();
     QVERIFY(running.wait(2000)); // running turned false: the run is over
-    QCOMPARE(backgroundMessages, 1);
+    QCOMPARE(m_backgroundMessages->count(), 1);
     // The future still carries the exception.
     QCOMPARE(exceptionMessage(future), QStringLiteral("sensor unplugged"));
     QTest::qWait(20);
-    QCOMPARE(backgroundMessages, 1);
+    QCOMPARE(m_backgroundMessages->count(), 1);
 }
 
 void tst_BackgroundTask::failureIsNotLoggedWhenSomeoneListens()
@@ -696,7 +687,7 @@ void tst_BackgroundTask::failureIsNotLoggedWhenSomeoneListens()
     QFuture<void> future = task.start();
     QTRY_VERIFY(future.isFinished());
     QCOMPARE(messages, QStringList {QStringLiteral("sensor unplugged")});
-    QCOMPARE(backgroundMessages, 0);
+    QCOMPARE(m_backgroundMessages->count(), 0);
     QCOMPARE(exceptionMessage(future), QStringLiteral("sensor unplugged"));
 }
 

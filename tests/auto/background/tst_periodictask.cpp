@@ -12,23 +12,15 @@
 #include <algorithm>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
+
+#include "messagecounter.h"
 
 using namespace TaskTools;
 using namespace std::chrono_literals;
 
 namespace {
-
-int backgroundMessages = 0;
-QtMessageHandler previousHandler = nullptr;
-
-void countingHandler(QtMsgType type, const QMessageLogContext &context, const QString &message)
-{
-    if (context.category && qstrcmp(context.category, "tasktools.background") == 0)
-        ++backgroundMessages;
-    if (previousHandler)
-        previousHandler(type, context, message);
-}
 
 QString exceptionMessage(QFuture<void> future)
 {
@@ -102,19 +94,20 @@ private Q_SLOTS:
     void restartWhileRunning();
     void runningPropertyAndSignals();
     void zeroIntervalDoesNotStarveTheEventLoop();
+
+private:
+    std::optional<MessageCounter> m_backgroundMessages;
 };
 
 void tst_PeriodicTask::init()
 {
-    backgroundMessages = 0;
-    previousHandler = qInstallMessageHandler(countingHandler);
+    m_backgroundMessages.emplace("tasktools.background");
     QTest::failOnWarning(QRegularExpression(QStringLiteral(".*")));
 }
 
 void tst_PeriodicTask::cleanup()
 {
-    qInstallMessageHandler(previousHandler);
-    previousHandler = nullptr;
+    m_backgroundMessages.reset();
 }
 
 void tst_PeriodicTask::badArgumentsThrow()
@@ -357,7 +350,7 @@ void tst_PeriodicTask::failureIsLoggedWhenNobodyListens()
                          QRegularExpression(QStringLiteral("PeriodicTask.*failed.*tick failed")));
     QFuture<void> future = task.start();
     QTRY_VERIFY(future.isFinished());
-    QCOMPARE(backgroundMessages, 1);
+    QCOMPARE(m_backgroundMessages->count(), 1);
     QCOMPARE(exceptionMessage(future), QStringLiteral("tick failed"));
 }
 

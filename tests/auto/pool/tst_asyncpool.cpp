@@ -9,21 +9,12 @@
 #include <atomic>
 #include <memory>
 
+#include "futures.h"
+
 using namespace TaskTools;
 using namespace std::chrono_literals;
 
 namespace {
-
-QFuture<int> delayedValue(int ms, int value)
-{
-    auto promise = std::make_shared<QPromise<int>>();
-    promise->start();
-    QTimer::singleShot(ms, [promise, value] {
-        promise->addResult(value);
-        promise->finish();
-    });
-    return promise->future();
-}
 
 // Waits for a future while running this thread's event loop (as a GUI would).
 template<typename T>

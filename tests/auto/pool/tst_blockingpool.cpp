@@ -17,6 +17,8 @@
 #include <numeric>
 #include <vector>
 
+#include "futures.h"
+
 using namespace TaskTools;
 using namespace std::chrono_literals;
 
@@ -27,18 +29,6 @@ struct CustomError : std::runtime_error
     explicit CustomError(int c) : std::runtime_error("custom failure"), code(c) { }
     int code;
 };
-
-// An asynchronous task body: a future finished by a timer on the pool thread after `ms`.
-QFuture<int> delayedValue(int ms, int value)
-{
-    auto promise = std::make_shared<QPromise<int>>();
-    promise->start();
-    QTimer::singleShot(ms, [promise, value] {
-        promise->addResult(value);
-        promise->finish();
-    });
-    return promise->future();
-}
 
 // A handle on an asynchronous task that finishes only when the test says so (or is canceled).
 struct Gate
