@@ -282,6 +282,15 @@ void PoolHandle::shutdown() noexcept
         // Cannot wait for ourselves: the run finishes on its own and holds the core until then.
         qCDebug(lcPool) << "pool" << d->options.name
                         << "destroyed from its own thread; its run ends after the destructor";
+        if (m_status->thread() != QThread::currentThread()) {
+            // The status's timers are registered with its own thread's event dispatcher: deleted
+            // here (with the front-end, its parent), it would leave them behind, to fire on a
+            // deleted object. Its own thread deletes it instead, and until then it reads a core
+            // that the connection's functor keeps alive.
+            m_status->setParent(nullptr);
+            QObject::connect(m_status, &QObject::destroyed, [core = d] { });
+            m_status->deleteLater();
+        }
         d.reset();
         return;
     }
