@@ -19,7 +19,8 @@
 //
 // The language, one byte per operation letter followed by argument bytes (taken modulo their
 // range, so digits work in hand-written inputs; any other byte also maps to an operation):
-//   P slot frontend size timeout maxPending context   create a pool in slot (0/1)
+//   P slot frontend size timeout maxPending context   create a pool in slot (0/1); frontend:
+//            bit 0 async, bit 1 with receivers of the per-task signals
 //   S slot   start              X slot   stop()           G slot grace   stop(grace)
 //   D slot   destroy            a slot work   sync task    t slot        throwing task
 //   g slot   gated async task   m slot ms     timer async  f slot ms     failing async
@@ -28,7 +29,7 @@
 //   k slot   a task stops its own pool (async: fine; blocking: DeadlockError)
 //   K slot   a task destroys its own pool          w        process events
 // FUZZ_POOL_TRACE=1 in the environment prints each input's operations as the harness read them.
-// Every input ends quickly: tasks sleep at most 1 ms, timers fire within 8 ms, gates are opened
+// Every input ends quickly: tasks sleep at most 3 ms, timers fire within 8 ms, gates are opened
 // before anything waits for them, and operations and tasks are capped.
 
 #include <tasktools/tasktools.h>
@@ -251,6 +252,12 @@ struct LifecycleRecord
     const char *what;
 };
 
+// What the per-task signals counted: completed, failed, timedOut, canceled.
+struct SignalCounts
+{
+    std::atomic<qint64> counts[4] = {0, 0, 0, 0};
+};
+
 struct PoolInfo
 {
     int serial = 0;
@@ -260,6 +267,7 @@ struct PoolInfo
     std::unique_ptr<AsyncThreadedTaskPool> async;
     std::shared_ptr<GateSet> gates = std::make_shared<GateSet>();
     std::shared_ptr<ContextState> context; // null: no context
+    std::shared_ptr<SignalCounts> signals; // null: no receivers
 
     // The harness's model, main thread only.
     bool running = false;
@@ -336,7 +344,7 @@ private:
 
 void sleepWork(int work)
 {
-    static constexpr int micros[] = {0, 0, 100, 1000};
+    static constexpr int micros[] = {0, 0, 100, 3000}; // 3 ms overruns a 2 ms timeout
     if (micros[work])
         std::this_thread::sleep_for(std::chrono::microseconds(micros[work])); // the task's work
 }
@@ -363,7 +371,9 @@ auto timerTask(int ms, int value, bool throws)
 void Harness::createPool()
 {
     const int index = m_in.below(Slots);
-    const bool isAsync = m_in.below(2);
+    const int frontEnd = m_in.below(4);
+    const bool isAsync = frontEnd & 1;
+    const bool withSignals = frontEnd & 2; // receivers of the per-task signals
     static constexpr int sizes[] = {0, 1, 2, 3};
     static constexpr int timeouts[] = {0, 2, 5, 20};
     static constexpr int maxPendings[] = {0, 1, 2, 4};
@@ -371,7 +381,8 @@ void Harness::createPool()
     const int timeout = timeouts[m_in.below(4)];
     const int maxPending = maxPendings[m_in.below(4)];
     const int context = m_in.below(8);
-    trace("P%d%c s%d t%d m%d c%d", index, isAsync ? 'A' : 'B', size, timeout, maxPending, context);
+    trace("P%d%c%s s%d t%d m%d c%d", index, isAsync ? 'A' : 'B', withSignals ? "+signals" : "",
+          size, timeout, maxPending, context);
     if (int(m_pools.size()) >= MaxPoolsPerInput)
         return;
     if (PoolInfo *old = slot(index))
@@ -389,6 +400,25 @@ void Harness::createPool()
         p->async = std::make_unique<AsyncThreadedTaskPool>(p->options);
     else
         p->blocking = std::make_unique<BlockingThreadedTaskPool>(p->options);
+    if (withSignals) {
+        p->signals = std::make_shared<SignalCounts>();
+        auto connectTo = [s = p->signals](auto *pool) {
+            using Pool = std::remove_pointer_t<decltype(pool)>;
+            // No context object: called on the pool thread, as the task ends.
+            QObject::connect(pool, &Pool::taskCompleted, [s] { ++s->counts[0]; });
+            QObject::connect(pool, &Pool::taskFailed, [s](const QString &message) {
+                if (message != QLatin1String("fuzz error"))
+                    fail("taskFailed(\"%s\"), not the task's what()", qPrintable(message));
+                ++s->counts[1];
+            });
+            QObject::connect(pool, &Pool::taskTimedOut, [s] { ++s->counts[2]; });
+            QObject::connect(pool, &Pool::taskCanceled, [s] { ++s->counts[3]; });
+        };
+        if (isAsync)
+            connectTo(p->async.get());
+        else
+            connectTo(p->blocking.get());
+    }
     if (context >= 2) {
         p->context = std::make_shared<ContextState>();
         if (context == 4 || context == 5)
@@ -1026,6 +1056,14 @@ void Harness::checkStopped(PoolInfo *p)
                    "their caller)",
                    p->serial, names[i], static_cast<long long>(counters[i]),
                    static_cast<long long>(observed[i]), static_cast<long long>(callerCanceled));
+    }
+    if (p->signals) {
+        for (int i = 0; i < 4; ++i) {
+            FUZZ_CHECK(p->signals->counts[i].load() == counters[i],
+                       "pool %d: %lld task signals for %s, which is %lld", p->serial,
+                       static_cast<long long>(p->signals->counts[i].load()), names[i],
+                       static_cast<long long>(counters[i]));
+        }
     }
     if (p->context) {
         FUZZ_CHECK(p->context->entered.load() == p->context->exited.load(),
