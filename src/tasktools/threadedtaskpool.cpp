@@ -57,6 +57,11 @@ QString PoolHandle::name() const
     return d->options.name;
 }
 
+int PoolHandle::roomWaitersForTesting(const PoolStatus *status)
+{
+    return status->m_core->queue.roomWaiters.load(std::memory_order_relaxed);
+}
+
 bool PoolHandle::isRunning() const
 {
     return d->counters.active.load(std::memory_order_acquire);

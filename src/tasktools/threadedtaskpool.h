@@ -54,6 +54,9 @@ public:
     void addContext(std::function<QFuture<void>()> enter, std::function<QFuture<void>()> exit);
     PoolStatus *status() const { return m_status; }
     QString name() const;
+    // For tests: the blocking run() calls now waiting for room (maxPending) in the pool that
+    // owns `status`; they hold no place in the buffer, so nothing public shows them.
+    static int roomWaitersForTesting(const PoolStatus *status);
 
     // The front-end's per-task signals (see PoolCore::taskSignalState). Set once, in the
     // front-end's constructor; `emitter` runs on the pool thread.

@@ -119,6 +119,13 @@ End endOf(const QFuture<T> &future)
     return End::Result;
 }
 
+// The blocking run() calls now waiting for room in `pool` (a test hook: nothing public shows
+// them, they hold no place in the buffer).
+int roomWaiters(const BlockingThreadedTaskPool &pool)
+{
+    return Detail::PoolHandle::roomWaitersForTesting(pool.status());
+}
+
 void verifyBalanced(const PoolStatus *s)
 {
     QCOMPARE(s->submitted(), s->completed() + s->failed() + s->timedOut() + s->canceled());
@@ -761,7 +768,7 @@ void tst_Faults::runWaitingForRoomThrowsWhenPoolStops()
         threads.back()->start();
     }
     // The waiters do not count as submitted: they hold no place in the buffer.
-    QTest::qWait(100); // a fixed wait only to let them reach their wait; nothing may happen
+    QTRY_COMPARE(roomWaiters(pool), Waiters);
     QCOMPARE(pool.status()->submitted(), 2);
     pool.stop(20ms); // cancels the stuck task and the buffered one
     for (auto &thread : threads)
@@ -782,7 +789,7 @@ void tst_Faults::runWaitingForRoomDoesNotJoinTheNextRun()
     BlockingThreadedTaskPool pool(
         {.name = QStringLiteral("room-restart"), .size = 1, .maxPending = 1});
     constexpr int Waiters = 6;
-    constexpr int Rounds = 15;
+    constexpr int Rounds = 40;
     int slipped = 0;
     for (int round = 0; round < Rounds; ++round) {
         pool.start();
@@ -792,35 +799,41 @@ void tst_Faults::runWaitingForRoomDoesNotJoinTheNextRun()
         QFuture<int> buffered = pool.createTask([] { return 1; });
         std::atomic<int> notRunning {0};
         std::atomic<int> ran {0};
-        QSemaphore ready;
+        std::atomic<int> otherErrors {0};
         std::vector<std::unique_ptr<QThread>> threads;
         for (int t = 0; t < Waiters; ++t) {
             threads.emplace_back(QThread::create([&] {
-                ready.release();
                 try {
                     (void)pool.run([] { return 0; });
                     ran.fetch_add(1);
                 } catch (const NotRunningError &) {
                     notRunning.fetch_add(1);
+                } catch (...) {
+                    otherErrors.fetch_add(1);
                 }
             }));
             threads.back()->start();
         }
-        QVERIFY(ready.tryAcquire(Waiters, 20000));
-        QTest::qWait(50); // a fixed wait only to let the waiters block on the full buffer
+        // Every waiter is blocked on the full buffer of this run: none may end up in the next.
+        QTRY_COMPARE(roomWaiters(pool), Waiters);
         // Another thread restarts the pool the moment the stop below has begun.
         std::unique_ptr<QThread> restarter(QThread::create([&] {
             while (pool.isRunning()) { }
             pool.start();
         }));
         restarter->start();
-        gate.promise->finish();
-        pool.stop(0ms); // wakes the waiters: the run they waited for is over
+        // Wakes the waiters (the run they waited for is over) and cancels both tasks at once;
+        // the stuck task is not finished first, or the room it made could let a waiter in
+        // before the stop.
+        pool.stop(0ms);
         QVERIFY(restarter->wait(20000));
         for (auto &thread : threads)
             QVERIFY(thread->wait(20000));
         slipped += ran.load();
+        QCOMPARE(otherErrors.load(), 0);
         QCOMPARE(notRunning.load() + ran.load(), Waiters);
+        QCOMPARE(endOf(running), End::Canceled);
+        QCOMPARE(endOf(buffered), End::Canceled);
         pool.stop();
         verifyBalanced(pool.status());
     }

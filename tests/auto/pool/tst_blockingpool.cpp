@@ -742,7 +742,8 @@ void tst_BlockingPool::maxPendingRejectsAndRunWaits()
     std::atomic<int> result {0};
     std::unique_ptr<QThread> caller(QThread::create([&] { result = pool.run([] { return 4; }); }));
     caller->start();
-    QTest::qWait(100); // a fixed wait only to show that the call did not complete meanwhile
+    // It waits (a test hook counts the callers waiting for room), and has not completed.
+    QTRY_COMPARE(Detail::PoolHandle::roomWaitersForTesting(pool.status()), 1);
     QCOMPARE(result.load(), 0);
     gate.promise->addResult(0);
     gate.promise->finish();

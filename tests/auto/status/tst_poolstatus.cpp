@@ -211,6 +211,11 @@ void tst_PoolStatus::valueReadBetweenUpdatesIsNotifiedWhenItReverts()
     while (status->running() != 1 && timer.elapsed() < 10000)
         QThread::yieldCurrentThread();
     QCOMPARE(status->running(), 1); // read live, as a binding would
+    // running counts the task from just before its body runs: wait for the body to have made
+    // its gate, or there is nothing to open yet and waitForFinished() below would hang.
+    while (gates.count() != 1 && timer.elapsed() < 10000)
+        QThread::yieldCurrentThread();
+    QCOMPARE(gates.count(), 1);
     gates.openAll();
     task.waitForFinished();
     while (status->running() != 0 && timer.elapsed() < 10000)
