@@ -456,12 +456,15 @@ void Harness::start(PoolInfo *p)
             p->starts = call;
             p->lifecycle.push_back({future, enterFails, "start()"});
             if (enterFails) {
-                // Settle the model: once the start failed, the pool is stopped.
+                // Settle the model: once the start failed, the pool is stopped. The new run
+                // begins once a previous one still draining ended: let that finish.
+                p->gates->setAutoOpen(true);
                 try {
                     future.waitForFinished();
                     fail("async start() of pool %d succeeded though its context's enter threw",
                          p->serial);
                 } catch (const FuzzError &) { }
+                p->gates->setAutoOpen(false);
                 FUZZ_CHECK(!p->async->isRunning(), "pool %d runs after a failed start", p->serial);
                 return;
             }
