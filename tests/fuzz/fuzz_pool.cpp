@@ -241,6 +241,10 @@ struct Record
     int count = 0; // batch: elements
     int throwAt = -1; // batch: element that throws
     int graceAtSubmit = 0; // the pool's stop(grace) count when submitted
+    // Nested children: the pool's failed starts when their parent was submitted. A child that
+    // its parent submits while the run drains after a new start() belongs to that next run; if
+    // that run's start fails, the child is dropped with it.
+    int failedStartsAtSubmit = 0;
     bool callerCanceled = false;
 };
 
@@ -274,6 +278,7 @@ struct PoolInfo
     int starts = 0; // start() calls that reached the pool thread (enter calls)
     int runs = 0; // starts that succeeded (so exits expected)
     int graceStops = 0;
+    int failedStarts = 0;
     bool destroyed = false;
     bool destroyedFromOwnThread = false; // its run ends on its own, after the destructor
     std::vector<LifecycleRecord> lifecycle;
@@ -464,6 +469,7 @@ void Harness::start(PoolInfo *p)
                     fail("async start() of pool %d succeeded though its context's enter threw",
                          p->serial);
                 } catch (const FuzzError &) { }
+                ++p->failedStarts;
                 p->gates->setAutoOpen(false);
                 FUZZ_CHECK(!p->async->isRunning(), "pool %d runs after a failed start", p->serial);
                 return;
@@ -473,6 +479,7 @@ void Harness::start(PoolInfo *p)
                 p->blocking->start();
             } catch (const FuzzError &e) {
                 p->starts = call;
+                ++p->failedStarts;
                 FUZZ_CHECK(enterFails && e.id == -call,
                            "start() of pool %d threw an unexpected context error %d", p->serial,
                            e.id);
@@ -876,7 +883,7 @@ void Harness::run()
             if (takeTaskSlot()) {
                 const int value = m_nextValue++;
                 const int childValue = m_nextValue++;
-                const int childKind = a1 % 3;
+                const int childKind = a1 % 4; // 3: as 0
                 // The front-end outlives its tasks (its destructor drains them), so the task may
                 // use it; the harness keeps `p` itself until the end of the input.
                 BlockingThreadedTaskPool *blocking = p->blocking.get();
@@ -887,7 +894,7 @@ void Harness::run()
                 submit(
                     p, Kind::Nested,
                     [p, blocking, createTask, log = m_log, value, childValue, childKind,
-                     grace = p->graceStops] {
+                     grace = p->graceStops, failedStarts = p->failedStarts] {
                         if (childKind == 2 && blocking) {
                             // A blocking call from the pool's own thread.
                             try {
@@ -906,7 +913,7 @@ void Harness::run()
                             QMutexLocker locker(&log->mutex);
                             log->children.push_back(
                                 {childKind == 1 ? Kind::ChildTimer : Kind::Child, p, child,
-                                 childValue, 0, -1, grace});
+                                 childValue, 0, -1, grace, failedStarts});
                         } catch (const NotRunningError &) {
                             ++log->childNotRunning; // the pool is stopping
                         } catch (const PoolFullError &) {
@@ -953,7 +960,9 @@ void Harness::checkOutcome(const Record &r, int *outcome)
     const char *kind = kindName(r.kind);
     FUZZ_CHECK(r.future.isFinished(), "a %s task's future (value %d) of pool %d never finished",
                kind, r.value, pool);
-    const bool mayCancel = r.callerCanceled || p->graceStops > r.graceAtSubmit;
+    const bool isChild = r.kind == Kind::Child || r.kind == Kind::ChildTimer;
+    const bool mayCancel = r.callerCanceled || p->graceStops > r.graceAtSubmit
+        || (isChild && p->failedStarts > r.failedStartsAtSubmit);
     const bool isAsyncKind = r.kind == Kind::Gate || r.kind == Kind::Timer
         || r.kind == Kind::AsyncThrow || r.kind == Kind::Batch || r.kind == Kind::ChildTimer;
     const bool mayTimeOut = isAsyncKind && p->options.timeout.count() > 0;
