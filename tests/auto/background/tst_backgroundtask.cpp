@@ -278,7 +278,7 @@ void tst_BackgroundTask::cancelCancelsTheInnerWork()
     // The producer noticing late changes nothing.
     producer.promise(0).addResult(1);
     producer.promise(0).finish();
-    QTest::qWait(20);
+    QTest::qWait(20); // a window for a wrong delivery: nothing may happen
     QCOMPARE(finished.count(), 0);
     QCOMPARE(canceled.count(), 1);
 }
@@ -318,7 +318,7 @@ void tst_BackgroundTask::restartCancelsThePreviousRun()
     // The first run's work finishing late must not complete the second run.
     producer.promise(0).addResult(1);
     producer.promise(0).finish();
-    QTest::qWait(20);
+    QTest::qWait(20); // a window for a wrong delivery: nothing may happen
     QVERIFY(!second.isFinished());
     QCOMPARE(finished.count(), 0);
 
@@ -479,7 +479,7 @@ void tst_BackgroundTask::innerFutureFinishingAfterDestructionIsHarmless()
     }));
     worker->start();
     QVERIFY(worker->wait(2000));
-    QTest::qWait(30);
+    QTest::qWait(30); // a window for a wrong delivery: nothing may happen
     QVERIFY(endedCanceled(first));
     QVERIFY(endedCanceled(second));
     QCOMPARE(m_backgroundMessages->count(), 0);
@@ -674,7 +674,7 @@ void tst_BackgroundTask::failureIsReportedOnceAndLoggedWhenNobodyListens()
     QCOMPARE(m_backgroundMessages->count(), 1);
     // The future still carries the exception.
     QCOMPARE(exceptionMessage(future), QStringLiteral("sensor unplugged"));
-    QTest::qWait(20);
+    QTest::qWait(20); // a window for a second message: nothing may happen
     QCOMPARE(m_backgroundMessages->count(), 1);
 }
 
