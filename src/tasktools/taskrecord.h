@@ -125,7 +125,11 @@ public:
     void retain() noexcept { m_refs.fetch_add(1, std::memory_order_relaxed); }
     void release() noexcept
     {
-        if (m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        // A count of 1 is ours alone: nobody else can retain() or release() it, so the last
+        // reference of a synchronous task (the common case) goes without an atomic RMW. The
+        // acquire pairs with the release of whoever dropped the count to 1.
+        if (m_refs.load(std::memory_order_acquire) == 1
+            || m_refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
             delete this;
     }
 
@@ -170,7 +174,9 @@ public:
 
     ~Task() override
     {
-        if (!m_outer.isFinished()) {
+        // `ended`: the engine accounted for the task, which it does only once the outer future
+        // finished; it saves a call into Qt per task.
+        if (!ended && !m_outer.isFinished()) {
             tsanReleaseFuture(m_outer);
             m_outer.reportCanceled();
             m_outer.reportFinished();
