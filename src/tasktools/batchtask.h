@@ -245,9 +245,10 @@ private:
 
     Outcome failWith(std::exception_ptr error) noexcept
     {
-        const bool canceled = m_outer.isCanceled();
         fail(std::move(error));
-        return canceled ? Outcome::Canceled : Outcome::Failed;
+        // Whatever the future holds: a cancel() by the caller until the exception was in made
+        // fail() drop it (checking isCanceled() first would leave a window for that cancel).
+        return exception() ? Outcome::Failed : Outcome::Canceled;
     }
 
     Outcome finishOuter() noexcept
