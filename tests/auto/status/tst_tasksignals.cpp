@@ -205,10 +205,12 @@ template<typename Pool>
 void tst_TaskSignals::receiverInAnotherThreadFor()
 {
     ReceiverThread worker;
-    worker.start();
     Received r;
     Pool pool({.name = QStringLiteral("elsewhere")});
+    // Connected before the thread starts: the slots' functors, built here, are then visibly
+    // (to ThreadSanitizer) handed to the thread that calls them.
     receive(pool, worker.receiver.get(), r);
+    worker.start();
 
     startPool(pool);
     for (int i = 0; i < 100; ++i)
