@@ -410,9 +410,12 @@ void tst_PoolStatus::throughputRisesWhileBusyAndFallsBackToZero()
     QVERIFY(!seen.isEmpty());
     QCOMPARE(seen.last(), status->throughput());
     feeder.stop();
-    // It cannot exceed what was fed over the whole test (a loose but real upper bound).
-    const double upper = double(fed.load()) * 1000.0 / PoolStatus::ThroughputSampleMs;
-    QVERIFY2(status->throughput() <= upper, qPrintable(QString::number(status->throughput())));
+    // It cannot exceed what was fed over the whole test, divided by the shortest time between
+    // two samples (a loose but real upper bound). The sampler is a Qt::CoarseTimer, which may
+    // fire up to 5 % early: two samples can be 0.95 * ThroughputSampleMs apart.
+    const double upper = double(fed.load()) * 1000.0 / (0.95 * PoolStatus::ThroughputSampleMs);
+    QVERIFY2(status->throughput() <= upper,
+             qPrintable(QStringLiteral("%1 > %2").arg(status->throughput()).arg(upper)));
 
     QFuture<void> stopped = pool.stop();
     QTRY_VERIFY(stopped.isFinished());
