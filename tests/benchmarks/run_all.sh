@@ -6,7 +6,10 @@
 #   BENCH=path/to/tasktools_bench OUT=results.jsonl tests/benchmarks/run_all.sh
 #
 # Builds build-bench/ (Release) first unless BENCH names an existing binary. Each round runs
-# every mode once, modes interleaved, so drift of the machine spreads over all of them;
+# every mode once, modes interleaved, so drift of the machine spreads over all of them. The
+# throughput and contention modes run each implementation in a process of its own: the first
+# million futures of a process fault its heap in (~170k page faults), which would otherwise
+# charge whichever implementation runs first;
 # `tasktools_bench report` takes the median of the rounds. Takes a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,7 +30,18 @@ modes=(throughput contention latency timeouts memory status batch)
 for ((round = 1; round <= rounds; round++)); do
     for mode in "${modes[@]}"; do
         echo "round $round/$rounds: $mode" >&2
-        "$bench" "$mode" >>"$out"
+        case "$mode" in
+        throughput | contention)
+            impls=(tasktools std qt-invoke qtconcurrent)
+            if [ "$mode" = throughput ]; then
+                impls+=(tasktools-size64 tasktools-timeout1s tasktools-size64-timeout1s qfuture-ideal)
+            fi
+            for impl in "${impls[@]}"; do
+                "$bench" "$mode" --impl "$impl" >>"$out"
+            done
+            ;;
+        *) "$bench" "$mode" >>"$out" ;;
+        esac
     done
 done
 
