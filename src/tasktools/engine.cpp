@@ -499,9 +499,7 @@ void Engine::watchContextFuture(const QFuture<void> &future, void (Engine::*hand
     auto post = [inbox, future, handler] {
         inbox->postCall([future, handler](Engine &engine) { (engine.*handler)(future); });
     };
-    QFuture<void>(future)
-        .then(QtFuture::Launch::Sync, [post](const QFuture<void> &) { post(); })
-        .onCanceled(post);
+    watchFuture(future, std::move(post));
 }
 
 void Engine::enterContexts()

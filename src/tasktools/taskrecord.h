@@ -48,6 +48,59 @@ inline void tsanAcquireFuture(const QFutureInterfaceBase &future) noexcept
 #endif
 }
 
+// Calls `fire` once when `future` finishes, in whatever state, in the thread that finishes it (or
+// at once if it has finished), or when the watch is destroyed without having fired (another
+// then() on the same future replaced it: a QFuture holds one continuation). Attached with
+// QFutureInterfaceBase::setContinuation() rather than then(): on Qt 6.4, a continuation attached
+// while another thread finishes the future can run twice (setContinuation() runs it at once and
+// then stores it, and the finishing thread's runContinuation() finds it and runs it again); Qt's
+// own then() continuation crashes on its second run, this one ignores it.
+template<typename Fire>
+class FutureWatch
+{
+public:
+    explicit FutureWatch(Fire fire) : m_fire(std::move(fire)) { }
+    // std::function wants a copyable callable. Like Qt's ContinuationWrapper, a copy takes
+    // over (Qt only ever moves a continuation), so that exactly one watch stays armed.
+    FutureWatch(const FutureWatch &other)
+        : m_fire(other.m_fire),
+          m_armed(std::exchange(const_cast<FutureWatch &>(other).m_armed, false))
+    { }
+    FutureWatch(FutureWatch &&other) noexcept
+        : m_fire(std::move(other.m_fire)), m_armed(std::exchange(other.m_armed, false))
+    { }
+    FutureWatch &operator=(const FutureWatch &) = delete;
+    FutureWatch &operator=(FutureWatch &&) = delete;
+    ~FutureWatch() { operator()(); }
+
+    void operator()(const QFutureInterfaceBase &) { operator()(); }
+    void operator()()
+    {
+        if (std::exchange(m_armed, false))
+            m_fire();
+    }
+
+private:
+    Fire m_fire;
+    bool m_armed = true;
+};
+
+struct ContinuationAccess : QFutureInterfaceBase
+{
+    using Continuation = std::function<void(const QFutureInterfaceBase &)>;
+    static void set(QFutureInterfaceBase future, Continuation continuation)
+    {
+        using Set = void (QFutureInterfaceBase::*)(Continuation);
+        (future.*static_cast<Set>(&ContinuationAccess::setContinuation))(std::move(continuation));
+    }
+};
+
+template<typename T, typename Fire>
+void watchFuture(const QFuture<T> &future, Fire fire)
+{
+    ContinuationAccess::set(QFutureInterfaceBase::get(future), FutureWatch<Fire>(std::move(fire)));
+}
+
 template<typename T>
 struct FutureTraits
 {
@@ -198,10 +251,7 @@ public:
                 return failWith(std::current_exception());
             }
             retain(); // the watch's reference, given back through postCompletion()
-            m_inner
-                .then(QtFuture::Launch::Sync,
-                      [this, inbox](const QFuture<R> &) { postCompletion(inbox.get(), this); })
-                .onCanceled([this, inbox] { postCompletion(inbox.get(), this); });
+            watchFuture(m_inner, [this, inbox] { postCompletion(inbox.get(), this); });
             return Outcome::Running;
         } else {
             Q_UNUSED(inbox);
