@@ -48,6 +48,27 @@ inline void tsanAcquireFuture(const QFutureInterfaceBase &future) noexcept
 #endif
 }
 
+// The same for an object that Qt hands from thread to thread under its own locks (a continuation
+// stored in, run from and destroyed with a future's shared state): its constructors release,
+// its uses acquire (and release what they changed).
+inline void tsanRelease(const void *object) noexcept
+{
+#if defined(QT_BUILDING_UNDER_TSAN)
+    __tsan_release(const_cast<void *>(object));
+#else
+    Q_UNUSED(object);
+#endif
+}
+
+inline void tsanAcquire(const void *object) noexcept
+{
+#if defined(QT_BUILDING_UNDER_TSAN)
+    __tsan_acquire(const_cast<void *>(object));
+#else
+    Q_UNUSED(object);
+#endif
+}
+
 // Calls `fire` once when `future` finishes, in whatever state, in the thread that finishes it (or
 // at once if it has finished), or when the watch is destroyed without having fired (another
 // then() on the same future replaced it: a QFuture holds one continuation). Attached with
@@ -59,25 +80,35 @@ template<typename Fire>
 class FutureWatch
 {
 public:
-    explicit FutureWatch(Fire fire) : m_fire(std::move(fire)) { }
+    explicit FutureWatch(Fire fire) : m_fire(std::move(fire)) { tsanRelease(this); }
     // std::function wants a copyable callable. Like Qt's ContinuationWrapper, a copy takes
     // over (Qt only ever moves a continuation), so that exactly one watch stays armed.
     FutureWatch(const FutureWatch &other)
         : m_fire(other.m_fire),
           m_armed(std::exchange(const_cast<FutureWatch &>(other).m_armed, false))
-    { }
+    {
+        tsanRelease(this);
+    }
     FutureWatch(FutureWatch &&other) noexcept
         : m_fire(std::move(other.m_fire)), m_armed(std::exchange(other.m_armed, false))
-    { }
+    {
+        tsanRelease(this);
+    }
     FutureWatch &operator=(const FutureWatch &) = delete;
     FutureWatch &operator=(FutureWatch &&) = delete;
-    ~FutureWatch() { operator()(); }
+    ~FutureWatch()
+    {
+        operator()();
+        tsanAcquire(this);
+    }
 
     void operator()(const QFutureInterfaceBase &) { operator()(); }
     void operator()()
     {
+        tsanAcquire(this);
         if (std::exchange(m_armed, false))
             m_fire();
+        tsanRelease(this);
     }
 
 private:
