@@ -293,7 +293,7 @@ void PoolHandle::shutdown() noexcept
             // deleted object. Its own thread deletes it instead, and until then it reads a core
             // that the connection's functor keeps alive.
             m_status->setParent(nullptr);
-            QObject::connect(m_status, &QObject::destroyed, [core = d] { });
+            QObject::connect(m_status, &QObject::destroyed, [core = d] {});
             m_status->deleteLater();
         }
         d.reset();
