@@ -27,30 +27,9 @@ namespace TaskTools::Detail {
 
 class Inbox;
 
-// ThreadSanitizer cannot see how Qt hands a finished QFuture over to a thread that waits for it
-// (inside libQt6Core, which is not instrumented). Under TSan, a task releases its writes on its
-// future right before finishing it, and the blocking run() acquires them once its wait returned.
-inline void tsanReleaseFuture(const QFutureInterfaceBase &future) noexcept
-{
-#if defined(QT_BUILDING_UNDER_TSAN)
-    __tsan_release(const_cast<void *>(static_cast<const void *>(&future.resultStoreBase())));
-#else
-    Q_UNUSED(future);
-#endif
-}
-
-inline void tsanAcquireFuture(const QFutureInterfaceBase &future) noexcept
-{
-#if defined(QT_BUILDING_UNDER_TSAN)
-    __tsan_acquire(const_cast<void *>(static_cast<const void *>(&future.resultStoreBase())));
-#else
-    Q_UNUSED(future);
-#endif
-}
-
-// The same for an object that Qt hands from thread to thread under its own locks (a continuation
-// stored in, run from and destroyed with a future's shared state): its constructors release,
-// its uses acquire (and release what they changed).
+// ThreadSanitizer cannot see the hand-overs that Qt orders with its own locks inside
+// libQt6Core, which is not instrumented. Under TSan, the library marks them on an address of the
+// object handed over: the writer releases before handing it over, the reader acquires after.
 inline void tsanRelease(const void *object) noexcept
 {
 #if defined(QT_BUILDING_UNDER_TSAN)
@@ -69,6 +48,18 @@ inline void tsanAcquire(const void *object) noexcept
 #endif
 }
 
+// A finished QFuture: a task releases its writes right before finishing its future, the blocking
+// run() acquires them once its wait returned.
+inline void tsanReleaseFuture(const QFutureInterfaceBase &future) noexcept
+{
+    tsanRelease(&future.resultStoreBase());
+}
+
+inline void tsanAcquireFuture(const QFutureInterfaceBase &future) noexcept
+{
+    tsanAcquire(&future.resultStoreBase());
+}
+
 // Calls `fire` once when `future` finishes, in whatever state, in the thread that finishes it (or
 // at once if it has finished), or when the watch is destroyed without having fired (another
 // then() on the same future replaced it: a QFuture holds one continuation). Attached with
@@ -80,6 +71,8 @@ template<typename Fire>
 class FutureWatch
 {
 public:
+    // Qt hands the watch between threads under its continuation mutex: each constructor and each
+    // call releases what it wrote, for the next thread to acquire (see tsanRelease()).
     explicit FutureWatch(Fire fire) : m_fire(std::move(fire)) { tsanRelease(this); }
     // std::function wants a copyable callable. Like Qt's ContinuationWrapper, a copy takes
     // over (Qt only ever moves a continuation), so that exactly one watch stays armed.
@@ -96,11 +89,7 @@ public:
     }
     FutureWatch &operator=(const FutureWatch &) = delete;
     FutureWatch &operator=(FutureWatch &&) = delete;
-    ~FutureWatch()
-    {
-        operator()();
-        tsanAcquire(this);
-    }
+    ~FutureWatch() { operator()(); } // acquires what the last thread to hold it wrote
 
     void operator()(const QFutureInterfaceBase &) { operator()(); }
     void operator()()
