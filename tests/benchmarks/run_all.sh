@@ -34,7 +34,12 @@ for ((round = 1; round <= rounds; round++)); do
         throughput | contention)
             impls=(tasktools std qt-invoke qtconcurrent)
             if [ "$mode" = throughput ]; then
-                impls+=(tasktools-size64 tasktools-timeout1s tasktools-size64-timeout1s qfuture-ideal)
+                impls+=(tasktools-size64 tasktools-timeout1s tasktools-size64-timeout1s)
+            fi
+            impls+=(qfuture-ideal)
+            # Diagnostic: the pool thread at nice -10 (needs root or CAP_SYS_NICE).
+            if [ "$mode" = contention ] && [ "$(id -u)" = 0 ]; then
+                impls+=(tasktools-nice-10)
             fi
             for impl in "${impls[@]}"; do
                 "$bench" "$mode" --impl "$impl" >>"$out"
