@@ -111,20 +111,89 @@ bool mayRaiseThreadPriority()
     return may;
 }
 
-// A producer's share of the throughput scenario: submit [begin, end) with a future each,
-// then check every result. The same shape for every implementation.
-template<typename Submit, typename Result>
-void produceAndCheck(qint64 begin, qint64 end, Submit submit, Result result)
+int resultOf(QFuture<int> &future)
 {
-    using Future = decltype(submit(0));
-    std::vector<Future> futures;
+    return future.result();
+}
+
+int resultOf(std::future<int> &future)
+{
+    return future.get();
+}
+
+// How each implementation submits task i, which returns i, with a future for its result: the
+// same in every scenario that compares them.
+auto submitTo(BlockingThreadedTaskPool &pool)
+{
+    return [&pool](int i) {
+        return pool.createTask([i] {
+            checkThread();
+            return i;
+        });
+    };
+}
+
+auto submitTo(StdWorker &worker)
+{
+    return [&worker](int i) {
+        auto promise = std::make_shared<std::promise<int>>();
+        std::future<int> future = promise->get_future();
+        worker.post([promise, i] {
+            checkThread();
+            promise->set_value(i);
+        });
+        return future;
+    };
+}
+
+auto submitTo(InvokeWorker &worker)
+{
+    return [&worker](int i) {
+        QPromise<int> promise;
+        promise.start();
+        QFuture<int> future = promise.future();
+        worker.post([promise = std::move(promise), i]() mutable {
+            checkThread();
+            promise.addResult(i);
+            promise.finish();
+        });
+        return future;
+    };
+}
+
+auto submitTo(QThreadPool &pool)
+{
+    return [&pool](int i) {
+        return withoutStealing(QtConcurrent::run(&pool, [i] {
+            checkThread();
+            return i;
+        }));
+    };
+}
+
+// A producer's share of the throughput scenario: submits the tasks [begin, end) with `submit`,
+// then checks every result.
+template<typename Submit>
+void produceAndCheck(qint64 begin, qint64 end, Submit submit)
+{
+    std::vector<decltype(submit(0))> futures;
     futures.reserve(std::size_t(end - begin));
     for (qint64 i = begin; i < end; ++i)
         futures.push_back(submit(int(i)));
     for (qint64 i = begin; i < end; ++i) {
-        if (result(futures[std::size_t(i - begin)]) != int(i))
+        if (resultOf(futures[std::size_t(i - begin)]) != int(i))
             fail("wrong result for task " + std::to_string(i));
     }
+}
+
+// The throughput scenario: `producers` threads split the tasks [0, n) between them. Returns
+// tasks per second.
+template<typename Submit>
+double tasksPerSecond(qint64 n, int producers, Submit submit)
+{
+    return double(n) / timedProducers(producers, n, [&](qint64 begin, qint64 end) {
+               produceAndCheck(begin, end, submit);
+           });
 }
 
 double throughputTaskTools(const std::string &impl, qint64 n, int producers)
@@ -133,59 +202,21 @@ double throughputTaskTools(const std::string &impl, qint64 n, int producers)
     pool.start();
     if (impl.find("nice-10") != std::string::npos)
         pool.run(raisePoolThreadPriority);
-    const double seconds = timedProducers(producers, n, [&](qint64 begin, qint64 end) {
-        produceAndCheck(
-            begin, end,
-            [&](int i) {
-                return pool.createTask([i] {
-                    checkThread();
-                    return i;
-                });
-            },
-            [](QFuture<int> &f) { return f.result(); });
-    });
+    const double rate = tasksPerSecond(n, producers, submitTo(pool));
     pool.stop();
-    return double(n) / seconds;
+    return rate;
 }
 
 double throughputStd(qint64 n, int producers)
 {
     StdWorker worker;
-    return double(n) / timedProducers(producers, n, [&](qint64 begin, qint64 end) {
-               produceAndCheck(
-                   begin, end,
-                   [&](int i) {
-                       auto promise = std::make_shared<std::promise<int>>();
-                       std::future<int> future = promise->get_future();
-                       worker.post([promise, i] {
-                           checkThread();
-                           promise->set_value(i);
-                       });
-                       return future;
-                   },
-                   [](std::future<int> &f) { return f.get(); });
-           });
+    return tasksPerSecond(n, producers, submitTo(worker));
 }
 
 double throughputInvoke(qint64 n, int producers)
 {
     InvokeWorker worker;
-    return double(n) / timedProducers(producers, n, [&](qint64 begin, qint64 end) {
-               produceAndCheck(
-                   begin, end,
-                   [&](int i) {
-                       QPromise<int> promise;
-                       promise.start();
-                       QFuture<int> future = promise.future();
-                       worker.post([promise = std::move(promise), i]() mutable {
-                           checkThread();
-                           promise.addResult(i);
-                           promise.finish();
-                       });
-                       return future;
-                   },
-                   [](QFuture<int> &f) { return f.result(); });
-           });
+    return tasksPerSecond(n, producers, submitTo(worker));
 }
 
 double throughputConcurrent(qint64 n, int producers)
@@ -193,37 +224,20 @@ double throughputConcurrent(qint64 n, int producers)
     QThreadPool pool;
     pool.setMaxThreadCount(1);
     pool.setExpiryTimeout(-1);
-    const double seconds = timedProducers(producers, n, [&](qint64 begin, qint64 end) {
-        produceAndCheck(
-            begin, end,
-            [&](int i) {
-                return withoutStealing(QtConcurrent::run(&pool, [i] {
-                    checkThread();
-                    return i;
-                }));
-            },
-            [](QFuture<int> &f) { return f.result(); });
-    });
+    const double rate = tasksPerSecond(n, producers, submitTo(pool));
     pool.waitForDone();
-    return double(n) / seconds;
+    return rate;
 }
 
 // `qfuture-ideal`: not a usable design but the bound of every design that gives each task a
-// QFuture: each producer creates its tasks' QFutureInterfaces and publishes them through its own
-// preallocated slots (no lock, no queue, no wake-up); the consumer busy-polls every producer's
-// slots in turn, reports each result and finishes the future. What remains is the cost of the
-// futures themselves (Qt's shared state, its mutex, its result store and malloc) and, with
-// several producers, of their waits in QFuture::result().
+// QFuture: each producer creates its tasks' QFutureInterfaces and publishes each in a slot of
+// its own (no lock, no queue, no wake-up); the consumer busy-polls every producer's next slot in
+// turn, reports each result and finishes the future. What remains is the cost of the futures
+// themselves (Qt's shared state, its mutex, its result store and malloc) and, with several
+// producers, of their waits in QFuture::result().
 double throughputIdealFutures(qint64 n, int producers)
 {
-    struct alignas(64) Published
-    {
-        std::atomic<qint64> end {0}; // slots [begin, end) of the producer are published
-    };
-    std::vector<QFutureInterface<int> *> slots(static_cast<std::size_t>(n), nullptr);
-    std::vector<Published> published(static_cast<std::size_t>(producers));
-    for (int p = 0; p < producers; ++p)
-        published[std::size_t(p)].end.store(n * p / producers, std::memory_order_relaxed);
+    std::vector<std::atomic<QFutureInterface<int> *>> slots(static_cast<std::size_t>(n));
     std::thread consumer([&] {
         std::vector<qint64> next(static_cast<std::size_t>(producers));
         for (int p = 0; p < producers; ++p)
@@ -232,10 +246,13 @@ double throughputIdealFutures(qint64 n, int producers)
         while (done < n) {
             bool idle = true;
             for (int p = 0; p < producers; ++p) {
-                const qint64 end = published[std::size_t(p)].end.load(std::memory_order_acquire);
+                const qint64 end = n * (p + 1) / producers;
                 for (qint64 &i = next[std::size_t(p)]; i < end; ++i, ++done) {
+                    QFutureInterface<int> *fi =
+                        slots[std::size_t(i)].load(std::memory_order_acquire);
+                    if (!fi)
+                        break;
                     idle = false;
-                    QFutureInterface<int> *fi = slots[std::size_t(i)];
                     checkThread();
                     fi->reportResult(int(i));
                     fi->reportFinished();
@@ -248,25 +265,15 @@ double throughputIdealFutures(qint64 n, int producers)
 #endif
         }
     });
-    const double seconds = timedProducers(producers, n, [&](qint64 begin, qint64 end) {
-        int p = 0;
-        while (n * p / producers != begin)
-            ++p;
-        Published &mine = published[std::size_t(p)];
-        produceAndCheck(
-            begin, end,
-            [&](int i) {
-                auto *fi = new QFutureInterface<int>;
-                fi->reportStarted();
-                QFuture<int> future = fi->future();
-                slots[std::size_t(i)] = fi;
-                mine.end.store(i + 1, std::memory_order_release);
-                return future;
-            },
-            [](QFuture<int> &f) { return f.result(); });
+    const double rate = tasksPerSecond(n, producers, [&](int i) {
+        auto *fi = new QFutureInterface<int>;
+        fi->reportStarted();
+        QFuture<int> future = fi->future();
+        slots[std::size_t(i)].store(fi, std::memory_order_release);
+        return future;
     });
     consumer.join();
-    return double(n) / seconds;
+    return rate;
 }
 
 double throughputOf(const std::string &impl, qint64 n, int producers)
@@ -612,18 +619,18 @@ void runTimeouts()
 // Bytes per buffered task: the worker is kept busy by a first task that waits for a gate,
 // n tasks (each with its future, kept by the caller) pile up behind it; then the gate opens
 // and every result is checked.
-template<typename Future, typename Submit, typename Open, typename Result>
-double bytesPerBufferedTask(qint64 n, Submit submit, Open open, Result result)
+template<typename Submit, typename Open>
+double bytesPerBufferedTask(qint64 n, Submit submit, Open open)
 {
     const qint64 before = heapInUse();
-    std::vector<Future> futures;
+    std::vector<decltype(submit(0))> futures;
     futures.reserve(static_cast<std::size_t>(n));
     for (qint64 i = 0; i < n; ++i)
         futures.push_back(submit(int(i)));
     const double bytes = double(heapInUse() - before) / double(n);
     open();
     for (qint64 i = 0; i < n; ++i) {
-        if (result(futures[std::size_t(i)]) != int(i))
+        if (resultOf(futures[std::size_t(i)]) != int(i))
             fail("memory: wrong result");
     }
     return bytes;
@@ -651,15 +658,7 @@ void runMemory()
         QFuture<void> first = pool.createTask([f = gate.future()] { return f; });
         while (pool.status()->running() < 1)
             std::this_thread::yield();
-        const double bytes = bytesPerBufferedTask<QFuture<int>>(
-            n,
-            [&](int i) {
-                return pool.createTask([i] {
-                    checkThread();
-                    return i;
-                });
-            },
-            [&] { gate.finish(); }, [](QFuture<int> &f) { return f.result(); });
+        const double bytes = bytesPerBufferedTask(n, submitTo(pool), [&] { gate.finish(); });
         report("tasktools", bytes + entryBytes);
         pool.stop();
     }
@@ -667,39 +666,13 @@ void runMemory()
         StdWorker worker;
         std::promise<void> gate;
         worker.post([f = gate.get_future().share()] { f.wait(); });
-        report("std",
-               bytesPerBufferedTask<std::future<int>>(
-                   n,
-                   [&](int i) {
-                       auto promise = std::make_shared<std::promise<int>>();
-                       std::future<int> future = promise->get_future();
-                       worker.post([promise, i] {
-                           checkThread();
-                           promise->set_value(i);
-                       });
-                       return future;
-                   },
-                   [&] { gate.set_value(); }, [](std::future<int> &f) { return f.get(); }));
+        report("std", bytesPerBufferedTask(n, submitTo(worker), [&] { gate.set_value(); }));
     }
     if (selected("qt-invoke")) {
         InvokeWorker worker;
         QSemaphore gate;
         worker.post([&gate] { gate.acquire(); });
-        report("qt-invoke",
-               bytesPerBufferedTask<QFuture<int>>(
-                   n,
-                   [&](int i) {
-                       QPromise<int> promise;
-                       promise.start();
-                       QFuture<int> future = promise.future();
-                       worker.post([promise = std::move(promise), i]() mutable {
-                           checkThread();
-                           promise.addResult(i);
-                           promise.finish();
-                       });
-                       return future;
-                   },
-                   [&] { gate.release(); }, [](QFuture<int> &f) { return f.result(); }));
+        report("qt-invoke", bytesPerBufferedTask(n, submitTo(worker), [&] { gate.release(); }));
     }
     if (selected("qtconcurrent")) {
         QThreadPool pool;
@@ -712,16 +685,7 @@ void runMemory()
             gate.acquire();
         });
         blocked.acquire();
-        report("qtconcurrent",
-               bytesPerBufferedTask<QFuture<int>>(
-                   n,
-                   [&](int i) {
-                       return withoutStealing(QtConcurrent::run(&pool, [i] {
-                           checkThread();
-                           return i;
-                       }));
-                   },
-                   [&] { gate.release(); }, [](QFuture<int> &f) { return f.result(); }));
+        report("qtconcurrent", bytesPerBufferedTask(n, submitTo(pool), [&] { gate.release(); }));
         pool.waitForDone();
     }
     t_isCaller = false;
@@ -757,15 +721,7 @@ double statusThroughput(qint64 n, bool observed, qint64 *notificationsOut = null
     std::thread producer([&] {
         t_isCaller = true;
         const Clock::time_point start = Clock::now();
-        produceAndCheck(
-            0, n,
-            [&](int i) {
-                return pool.createTask([i] {
-                    checkThread();
-                    return i;
-                });
-            },
-            [](QFuture<int> &f) { return f.result(); });
+        produceAndCheck(0, n, submitTo(pool));
         seconds = secondsSince(start);
         QMetaObject::invokeMethod(&loop, &QEventLoop::quit, Qt::QueuedConnection);
     });
