@@ -38,6 +38,24 @@ public:
 
     // Takes the record; on error releases it (its future ends canceled) and throws.
     void submit(TaskNode *node, SubmitMode mode);
+    // The front-ends' createTask(), run() and createTasks(): make the record, submit it and
+    // return its future.
+    template<typename F>
+    QFuture<TaskResult<F>> submitTask(F &&task, SubmitMode mode)
+    {
+        auto *node = makeTask(std::forward<F>(task));
+        QFuture<TaskResult<F>> future = node->future();
+        submit(node, mode);
+        return future;
+    }
+    template<typename Range, typename F>
+    QFuture<BatchResult<Range, F>> submitBatch(Range &&range, F &&function)
+    {
+        auto *node = makeBatch(std::forward<Range>(range), std::forward<F>(function));
+        QFuture<BatchResult<Range, F>> future = node->future();
+        submit(node, SubmitMode::Throw);
+        return future;
+    }
     // `run`, if given, receives the run started or stopped: a blocking caller joins that run's
     // thread only, never a later run that another thread may start meanwhile.
     QFuture<void> start(std::shared_ptr<PoolThread> *run = nullptr);
@@ -52,6 +70,13 @@ public:
     bool isPoolThread() const;
     void checkBlockingAllowed(const char *call) const; // DeadlockError on a pool thread
     void addContext(std::function<QFuture<void>()> enter, std::function<QFuture<void>()> exit);
+    // The front-ends' addContext(): any callables returning void or QFuture<void>.
+    template<typename Enter, typename Exit>
+    void addContextOf(Enter &&enter, Exit &&exit)
+    {
+        addContext(contextFunction(std::forward<Enter>(enter), "a context's enter"),
+                   contextFunction(std::forward<Exit>(exit), "a context's exit"));
+    }
     PoolStatus *status() const { return m_status; }
     QString name() const;
     // For tests: the blocking run() calls now waiting for room (maxPending) in the pool that
@@ -163,10 +188,7 @@ public:
     template<typename F>
     [[nodiscard]] QFuture<Detail::TaskResult<F>> createTask(F &&task)
     {
-        auto *node = Detail::makeTask(std::forward<F>(task));
-        QFuture<Detail::TaskResult<F>> future = node->future();
-        m_pool.submit(node, Detail::PoolHandle::SubmitMode::Throw);
-        return future;
+        return m_pool.submitTask(std::forward<F>(task), Detail::PoolHandle::SubmitMode::Throw);
     }
 
     // Submits a batch: calls `function(element)` on the pool thread for each element of
@@ -189,10 +211,7 @@ public:
     template<typename Range, typename F>
     [[nodiscard]] QFuture<Detail::BatchResult<Range, F>> createTasks(Range &&range, F &&function)
     {
-        auto *node = Detail::makeBatch(std::forward<Range>(range), std::forward<F>(function));
-        QFuture<Detail::BatchResult<Range, F>> future = node->future();
-        m_pool.submit(node, Detail::PoolHandle::SubmitMode::Throw);
-        return future;
+        return m_pool.submitBatch(std::forward<Range>(range), std::forward<F>(function));
     }
 
     // Submits a task and waits for it: returns its result or rethrows its exception;
@@ -202,9 +221,8 @@ public:
     Detail::TaskResult<F> run(F &&task)
     {
         m_pool.checkBlockingAllowed("run()");
-        auto *node = Detail::makeTask(std::forward<F>(task));
-        QFuture<Detail::TaskResult<F>> future = node->future();
-        m_pool.submit(node, Detail::PoolHandle::SubmitMode::WaitForRoom);
+        QFuture<Detail::TaskResult<F>> future =
+            m_pool.submitTask(std::forward<F>(task), Detail::PoolHandle::SubmitMode::WaitForRoom);
         return m_pool.waitForResult(future);
     }
 
@@ -214,8 +232,7 @@ public:
     template<typename Enter, typename Exit>
     void addContext(Enter &&enter, Exit &&exit)
     {
-        m_pool.addContext(Detail::contextFunction(std::forward<Enter>(enter), "a context's enter"),
-                          Detail::contextFunction(std::forward<Exit>(exit), "a context's exit"));
+        m_pool.addContextOf(std::forward<Enter>(enter), std::forward<Exit>(exit));
     }
 
     // Owned by the pool; lives in the thread that created the pool.
@@ -281,20 +298,14 @@ public:
     template<typename F>
     [[nodiscard]] QFuture<Detail::TaskResult<F>> createTask(F &&task)
     {
-        auto *node = Detail::makeTask(std::forward<F>(task));
-        QFuture<Detail::TaskResult<F>> future = node->future();
-        m_pool.submit(node, Detail::PoolHandle::SubmitMode::Throw);
-        return future;
+        return m_pool.submitTask(std::forward<F>(task), Detail::PoolHandle::SubmitMode::Throw);
     }
 
     // A batch: one future with every result in order; see BlockingThreadedTaskPool.
     template<typename Range, typename F>
     [[nodiscard]] QFuture<Detail::BatchResult<Range, F>> createTasks(Range &&range, F &&function)
     {
-        auto *node = Detail::makeBatch(std::forward<Range>(range), std::forward<F>(function));
-        QFuture<Detail::BatchResult<Range, F>> future = node->future();
-        m_pool.submit(node, Detail::PoolHandle::SubmitMode::Throw);
-        return future;
+        return m_pool.submitBatch(std::forward<Range>(range), std::forward<F>(function));
     }
 
     // The same as createTask(): attach .then(context, ...) to the future.
@@ -307,8 +318,7 @@ public:
     template<typename Enter, typename Exit>
     void addContext(Enter &&enter, Exit &&exit)
     {
-        m_pool.addContext(Detail::contextFunction(std::forward<Enter>(enter), "a context's enter"),
-                          Detail::contextFunction(std::forward<Exit>(exit), "a context's exit"));
+        m_pool.addContextOf(std::forward<Enter>(enter), std::forward<Exit>(exit));
     }
 
     PoolStatus *status() const { return m_pool.status(); }
