@@ -266,12 +266,12 @@ public:
     {
         if constexpr (Async) {
             try {
-                m_inner = std::invoke(*m_fn);
+                m_inner.emplace(std::invoke(*m_fn));
             } catch (...) {
                 return failWith(std::current_exception());
             }
             retain(); // the watch's reference, given back through postCompletion()
-            watchFuture(m_inner, [this, inbox] { postCompletion(inbox.get(), this); });
+            watchFuture(*m_inner, [this, inbox] { postCompletion(inbox.get(), this); });
             return Outcome::Running;
         } else {
             Q_UNUSED(inbox);
@@ -290,20 +290,22 @@ public:
     Outcome complete() noexcept override
     {
         if constexpr (Async) {
-            QFutureInterfaceBase inner = QFutureInterfaceBase::get(m_inner);
+            Q_ASSERT(m_inner); // only a running task completes
+            QFuture<R> &future = *m_inner;
+            QFutureInterfaceBase inner = QFutureInterfaceBase::get(future);
             if (inner.hasException())
                 return failWith(inner.exceptionStore().exception());
-            if (m_inner.isCanceled()) {
+            if (future.isCanceled()) {
                 cancel();
                 return Outcome::Canceled;
             }
             if constexpr (!std::is_void_v<R>) {
-                if (m_inner.resultCount() > 0) {
+                if (future.resultCount() > 0) {
                     try {
                         if constexpr (std::is_copy_constructible_v<R>)
-                            m_outer.reportResult(m_inner.result());
+                            m_outer.reportResult(future.result());
                         else
-                            m_outer.reportResult(m_inner.takeResult());
+                            m_outer.reportResult(future.takeResult());
                     } catch (...) {
                         return failWith(std::current_exception());
                     }
@@ -317,14 +319,16 @@ public:
 
     void cancelInner() noexcept override
     {
-        if constexpr (Async)
-            m_inner.cancel();
+        if constexpr (Async) {
+            if (m_inner)
+                m_inner->cancel();
+        }
     }
 
     bool isInnerFinished() const noexcept override
     {
         if constexpr (Async)
-            return m_inner.isFinished();
+            return !m_inner || m_inner->isFinished();
         else
             return true;
     }
@@ -350,7 +354,12 @@ private:
 
     std::optional<Fn> m_fn; // emptied by releaseCallable() once the task ended
     QFutureInterface<R> m_outer;
-    [[no_unique_address]] std::conditional_t<Async, QFuture<R>, Empty> m_inner;
+    // Empty until run() called the callable. Not a default-constructed QFuture: that allocates a
+    // canceled QFutureInterface (its private and two QWaitConditions) in the submitting thread
+    // for the pool thread to free when run() assigns the real one, and those frees take the
+    // submitter's malloc arena lock while it allocates its next tasks (tasktools_bench timeouts,
+    // tasktools-e2e: the pool thread slept on that lock in ~4 % of its task starts).
+    [[no_unique_address]] std::conditional_t<Async, std::optional<QFuture<R>>, Empty> m_inner;
 };
 
 // Builds the record for a callable; throws std::invalid_argument for an empty one.
