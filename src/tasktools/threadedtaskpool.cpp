@@ -247,21 +247,25 @@ void PoolHandle::join()
 }
 
 void PoolHandle::setTaskSignals(std::function<bool()> hasReceivers,
-                                std::function<void(TaskNode::Outcome, const QString &)> emitter)
+                                std::function<void(TaskNode::Outcome, const QString &)> emitter,
+                                std::function<void()> disconnectAll)
 {
     d->hasTaskReceivers = std::move(hasReceivers);
     d->emitTaskEnded = std::move(emitter);
+    m_disconnectTaskSignals = std::move(disconnectAll);
 }
 
 void PoolHandle::taskSignalConnected() noexcept
 {
-    if (d)
+    QMutexLocker locker(&m_signalMutex);
+    if (!m_signalsClosed)
         d->taskSignalConnected();
 }
 
 void PoolHandle::taskSignalDisconnected() noexcept
 {
-    if (d) // null once shut down: receivers are disconnected while the front-end dies
+    QMutexLocker locker(&m_signalMutex);
+    if (!m_signalsClosed)
         d->taskSignalDisconnected();
 }
 
@@ -269,6 +273,18 @@ void PoolHandle::shutdown() noexcept
 {
     if (!d)
         return;
+    // A receiver destroyed in another thread calls the front-end's disconnectNotify() there,
+    // for each of its connections, possibly while this runs. Qt calls it under the receiver's
+    // lock, which disconnecting takes too: once the task signals are disconnected here, the
+    // calls for them have returned and no more can come, before `d` and the front-end go.
+    // (Its other signals' disconnectNotify() touches nothing.) The calls that came first took
+    // m_signalMutex, which orders them before the reset visibly to ThreadSanitizer as well.
+    if (m_disconnectTaskSignals)
+        m_disconnectTaskSignals();
+    {
+        QMutexLocker locker(&m_signalMutex);
+        m_signalsClosed = true;
+    }
     {
         QMutexLocker locker(&d->observerMutex);
         d->statusObject = nullptr;
@@ -365,7 +381,24 @@ void installTaskSignals(Pool *pool, PoolHandle &handle, IsConnected isConnected)
             case TaskNode::Outcome::Running:
                 break;
             }
+        },
+        [pool] {
+            QObject::disconnect(pool, &Pool::taskCompleted, nullptr, nullptr);
+            QObject::disconnect(pool, &Pool::taskFailed, nullptr, nullptr);
+            QObject::disconnect(pool, &Pool::taskTimedOut, nullptr, nullptr);
+            QObject::disconnect(pool, &Pool::taskCanceled, nullptr, nullptr);
         });
+}
+
+// The front-ends' disconnectNotify(). Qt may call it in any thread, even while the front-end is
+// destroyed: for a task signal only until PoolHandle::shutdown() disconnected them, but for its
+// other signals (a receiver of destroyed() dying in its thread) at any time, so those must not
+// touch the pool. An invalid `signal` means "all signals" (an explicit disconnect()).
+template<typename Pool>
+void taskSignalDisconnected(PoolHandle &handle, const QMetaMethod &signal)
+{
+    if (!signal.isValid() || isTaskSignal<Pool>(signal))
+        handle.taskSignalDisconnected();
 }
 
 } // namespace
@@ -397,9 +430,9 @@ void BlockingThreadedTaskPool::connectNotify(const QMetaMethod &signal)
         m_pool.taskSignalConnected();
 }
 
-void BlockingThreadedTaskPool::disconnectNotify(const QMetaMethod &)
+void BlockingThreadedTaskPool::disconnectNotify(const QMetaMethod &signal)
 {
-    m_pool.taskSignalDisconnected();
+    Detail::taskSignalDisconnected<BlockingThreadedTaskPool>(m_pool, signal);
 }
 
 void BlockingThreadedTaskPool::start()
@@ -467,9 +500,9 @@ void AsyncThreadedTaskPool::connectNotify(const QMetaMethod &signal)
         m_pool.taskSignalConnected();
 }
 
-void AsyncThreadedTaskPool::disconnectNotify(const QMetaMethod &)
+void AsyncThreadedTaskPool::disconnectNotify(const QMetaMethod &signal)
 {
-    m_pool.taskSignalDisconnected();
+    Detail::taskSignalDisconnected<AsyncThreadedTaskPool>(m_pool, signal);
 }
 
 QFuture<void> AsyncThreadedTaskPool::start()

@@ -9,6 +9,7 @@
 #include <tasktools/taskrecord.h>
 
 #include <QtCore/qfuture.h>
+#include <QtCore/qmutex.h>
 #include <QtCore/qobject.h>
 
 #include <chrono>
@@ -84,10 +85,13 @@ public:
     static int roomWaitersForTesting(const PoolStatus *status);
 
     // The front-end's per-task signals (see PoolCore::taskSignalState). Set once, in the
-    // front-end's constructor; `emitter` runs on the pool thread.
+    // front-end's constructor; `emitter` runs on the pool thread; `disconnectAll` disconnects
+    // every receiver of them, called by shutdown() in the destroying thread.
     void setTaskSignals(std::function<bool()> hasReceivers,
-                        std::function<void(TaskNode::Outcome, const QString &)> emitter);
-    // From the front-end's connectNotify() / disconnectNotify(); any thread.
+                        std::function<void(TaskNode::Outcome, const QString &)> emitter,
+                        std::function<void()> disconnectAll);
+    // From the front-end's connectNotify() / disconnectNotify() for a task signal; any thread
+    // (a receiver destroyed in its own thread disconnects there), until shutdown() began.
     void taskSignalConnected() noexcept;
     void taskSignalDisconnected() noexcept;
 
@@ -140,6 +144,12 @@ private:
 
     std::shared_ptr<PoolCore> d;
     PoolStatus *m_status;
+    // Orders the task-signal notifications coming from other threads before shutdown() resets
+    // `d`: Qt's own ordering of them (see shutdown()) is inside libQt6Core, where
+    // ThreadSanitizer cannot see it.
+    QMutex m_signalMutex;
+    bool m_signalsClosed = false; // guarded by m_signalMutex; set by shutdown()
+    std::function<void()> m_disconnectTaskSignals; // see setTaskSignals()
 };
 
 } // namespace Detail

@@ -11,8 +11,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <latch>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 using namespace TaskTools;
@@ -116,6 +118,8 @@ private Q_SLOTS:
     void disconnectingAndReconnecting();
     void stopWithGraceSignalsCanceled_data() { poolKinds(); }
     void stopWithGraceSignalsCanceled();
+    void receiversDyingElsewhereWhileThePoolDies_data() { poolKinds(); }
+    void receiversDyingElsewhereWhileThePoolDies();
 
 private:
     static void poolKinds()
@@ -132,6 +136,8 @@ private:
     void disconnectingAndReconnectingFor();
     template<typename Pool>
     void stopWithGraceFor();
+    template<typename Pool>
+    void receiversDyingElsewhereFor();
 };
 
 #define DISPATCH(name)                                                                             \
@@ -319,6 +325,52 @@ void tst_TaskSignals::stopWithGraceFor()
     QTRY_COMPARE(r.canceled.load(), 5);
     QCOMPARE(r.completed.load(), 0);
     QVERIFY(!r.wrongThread);
+}
+
+void tst_TaskSignals::receiversDyingElsewhereWhileThePoolDies()
+{
+    DISPATCH(receiversDyingElsewhereFor)
+}
+
+// A receiver destroyed in its own thread disconnects from the pool there: Qt calls the pool's
+// disconnectNotify() in that thread, for each of its connections, possibly while the pool's
+// destructor runs in the owner's thread. disconnectNotify() used to read the pool's core pointer
+// while the destructor reset it: a data race, and a use after free had the core gone between
+// the check and the use. ThreadSanitizer reported it in every run (5 of 5); AddressSanitizer
+// never caught the narrow window. The receivers also listen to destroyed(), whose
+// disconnectNotify() can come after the front-end's part of the destructor has returned.
+template<typename Pool>
+void tst_TaskSignals::receiversDyingElsewhereFor()
+{
+    constexpr int Rounds = 200;
+    constexpr int Receivers = 16;
+    for (int round = 0; round < Rounds; ++round) {
+        auto pool = std::make_unique<Pool>(PoolOptions {.name = QStringLiteral("dying")});
+        startPool(*pool);
+        for (int i = 0; i < 20; ++i) // still running or signaling when the destructor begins
+            (void)pool->createTask([] {});
+        std::latch connected(2);
+        std::thread worker([&pool, &connected] {
+            // Created, connected and destroyed in this thread (no event loop: what the pool
+            // queues to them is discarded with them).
+            std::vector<std::unique_ptr<QObject>> receivers;
+            for (int i = 0; i < Receivers; ++i) {
+                auto receiver = std::make_unique<QObject>();
+                QObject::connect(pool.get(), &Pool::taskCompleted, receiver.get(), [] {});
+                QObject::connect(pool.get(), &Pool::taskFailed, receiver.get(), [] {});
+                QObject::connect(pool.get(), &Pool::taskTimedOut, receiver.get(), [] {});
+                QObject::connect(pool.get(), &Pool::taskCanceled, receiver.get(), [] {});
+                QObject::connect(pool.get(), &QObject::destroyed, receiver.get(), [] {});
+                receivers.push_back(std::move(receiver));
+            }
+            connected.arrive_and_wait();
+            while (!receivers.empty()) // each disconnects from the pool, if it still lives
+                receivers.pop_back();
+        });
+        connected.arrive_and_wait();
+        pool.reset();
+        worker.join();
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_TaskSignals)
