@@ -28,6 +28,9 @@
 //   o slot   open the gates     r slot work   run()        q slot        read the status
 //   k slot   a task stops its own pool (async: fine; blocking: DeadlockError)
 //   K slot   a task destroys its own pool          w        process events
+//   R slot mode   another thread submits a task (blocking: run(), async: createTask()) while
+//            this one stops the pool; mode: stop(), stop(0), stop(1 ms), stop(5 ms). Only the
+//            byte 'R' itself means it (any other byte maps as before it existed).
 // FUZZ_POOL_TRACE=1 in the environment prints each input's operations as the harness read them.
 // Every input ends quickly: tasks sleep at most 3 ms, timers fire within 8 ms, gates are opened
 // before anything waits for them, and operations and tasks are capped.
@@ -50,6 +53,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <latch>
 #include <memory>
 #include <optional>
 #include <string>
@@ -195,6 +199,7 @@ enum class Kind {
     Child,
     ChildTimer,
     Run,
+    RacingRun,
     SelfStop,
     SelfDestroy
 };
@@ -222,6 +227,8 @@ const char *kindName(Kind kind)
         return "nested timer child";
     case Kind::Run:
         return "run()";
+    case Kind::RacingRun:
+        return "racing submission";
     case Kind::SelfStop:
         return "self-stopping";
     case Kind::SelfDestroy:
@@ -331,6 +338,7 @@ private:
     void submit(PoolInfo *p, Kind kind, F &&task, int value, int count = 0, int throwAt = -1);
     void submitBatch(PoolInfo *p, int n, int throwAt);
     void blockingRun(PoolInfo *p, int work);
+    void racingSubmitAndStop(PoolInfo *p, int mode);
     void readStatus(PoolInfo *p);
     void selfStop(PoolInfo *p);
     void selfDestroy(PoolInfo *p);
@@ -757,6 +765,115 @@ void Harness::blockingRun(PoolInfo *p, int work)
     p->gates->setAutoOpen(false);
 }
 
+// Another thread submits a task (blocking pool: a run(), which waits for it; async pool:
+// createTask()) while this thread stops the pool; both start together. The submission's outcome
+// depends on who wins, but each is exact: accepted only if the pool was running (then it ends
+// completed, or canceled by a stop(grace)), refused with NotRunningError otherwise or when the
+// stop came first, PoolFullError only with maxPending on the async pool (run() waits for room,
+// and a stop ends that wait with NotRunningError). Destroying the pool instead is not raced: no
+// call may overlap the destructor.
+void Harness::racingSubmitAndStop(PoolInfo *p, int mode)
+{
+    enum class Result { None, Accepted, NotRunning, PoolFull, Canceled, Unexpected };
+    struct Racer
+    {
+        Result result = Result::None;
+        int returned = 0; // blocking run()'s result
+        QFuture<int> future; // async: the accepted task's
+        std::string error;
+    };
+    const int value = m_nextValue++;
+    const bool wasRunning = p->running;
+    const int graceStops = p->graceStops; // before this stop: a stop(grace) may cancel the task
+    static constexpr int graces[] = {-1, 0, 1, 5};
+    const std::optional<std::chrono::milliseconds> grace =
+        graces[mode] < 0 ? std::nullopt : std::optional(std::chrono::milliseconds(graces[mode]));
+    auto task = [value] {
+        sleepWork(2);
+        return value;
+    };
+    // The blocking run() waits for its task, and for room: whatever runs ahead must finish.
+    p->gates->setAutoOpen(true);
+    Racer racer;
+    std::latch go(2);
+    std::thread thread([&racer, &go, task, blocking = p->blocking.get(), async = p->async.get()] {
+        go.arrive_and_wait();
+        try {
+            if (blocking) {
+                racer.returned = blocking->run(task);
+            } else {
+                racer.future = async->createTask(task);
+            }
+            racer.result = Result::Accepted;
+        } catch (const NotRunningError &) {
+            racer.result = Result::NotRunning;
+        } catch (const PoolFullError &) {
+            racer.result = Result::PoolFull;
+        } catch (const CanceledError &) {
+            racer.result = Result::Canceled;
+        } catch (const std::exception &e) {
+            racer.result = Result::Unexpected;
+            racer.error = e.what();
+        } catch (...) {
+            racer.result = Result::Unexpected;
+            racer.error = "unknown exception";
+        }
+    });
+    go.arrive_and_wait();
+    stop(p, grace);
+    thread.join();
+    p->gates->setAutoOpen(false);
+    static const char *const resultNames[] = {"none",     "accepted", "refused",
+                                              "poolFull", "canceled", "unexpected"};
+    trace("=%s", resultNames[int(racer.result)]);
+
+    FUZZ_CHECK(racer.result != Result::Unexpected,
+               "a racing submission to pool %d threw an unexpected exception: %s", p->serial,
+               racer.error.c_str());
+    FUZZ_CHECK(wasRunning || racer.result == Result::NotRunning,
+               "stopped pool %d did not refuse a racing submission with NotRunningError",
+               p->serial);
+    switch (racer.result) {
+    case Result::Accepted:
+    case Result::Canceled: {
+        ++p->accepted;
+        QFuture<int> future = racer.future;
+        if (p->blocking) {
+            // run() returned or threw: a finished future stands for its outcome.
+            QPromise<int> done;
+            done.start();
+            if (racer.result == Result::Accepted) {
+                FUZZ_CHECK(racer.returned == value, "racing run() on pool %d returned %d, not %d",
+                           p->serial, racer.returned, value);
+                done.addResult(value);
+            } else {
+                done.future().cancel();
+            }
+            done.finish();
+            future = done.future();
+        } else {
+            FUZZ_CHECK(racer.result == Result::Accepted,
+                       "a racing createTask() on pool %d threw CanceledError", p->serial);
+        }
+        // checkOutcome() allows canceled only after a stop(grace) that came after submission.
+        m_records.push_back({Kind::RacingRun, p, future, value, 0, -1, graceStops});
+        break;
+    }
+    case Result::PoolFull:
+        FUZZ_CHECK(p->async && p->options.maxPending > 0,
+                   "pool %d (maxPending %d) threw PoolFullError to a racing %s", p->serial,
+                   p->options.maxPending, p->async ? "createTask()" : "run()");
+        ++p->rejected;
+        break;
+    case Result::NotRunning:
+    case Result::None:
+    case Result::Unexpected:
+        FUZZ_CHECK(racer.result == Result::NotRunning,
+                   "a racing submission to pool %d never finished", p->serial);
+        break;
+    }
+}
+
 void Harness::readStatus(PoolInfo *p)
 {
     const qint64 rejectedSeen = p->rejected.load();
@@ -785,10 +902,15 @@ void Harness::readStatus(PoolInfo *p)
 void Harness::run()
 {
     static const char letters[] = "PSXGDatgmfbncorqwkK";
+    // Operations added later: reached only through their own byte, so that every other byte
+    // keeps mapping to the operation it did (the seeds and saved inputs keep their meaning).
+    static const char laterLetters[] = "R";
     constexpr int opCount = sizeof letters - 1;
     for (int ops = 0; ops < MaxOps && !m_in.atEnd(); ++ops) {
         const uint8_t b = m_in.byte();
         const char *known = b ? std::strchr(letters, b) : nullptr;
+        if (!known && b)
+            known = std::strchr(laterLetters, b);
         const char op = known ? *known : letters[b % opCount];
         if (op == 'w') {
             trace("w");
@@ -812,7 +934,7 @@ void Harness::run()
         const int index = m_in.below(Slots);
         PoolInfo *p = slot(index);
         // Read the arguments whether or not the slot holds a pool: the input's meaning stays.
-        const bool hasArgument = std::strchr("Gamfbnr", op) != nullptr;
+        const bool hasArgument = std::strchr("GamfbnrR", op) != nullptr;
         const int a1 = hasArgument ? m_in.byte() : 0;
         const int a2 = (op == 'b') ? m_in.byte() : 0;
         if (op == 'b')
@@ -932,6 +1054,10 @@ void Harness::run()
         case 'r':
             if (takeTaskSlot())
                 blockingRun(p, a1 % 4);
+            break;
+        case 'R':
+            if (takeTaskSlot())
+                racingSubmitAndStop(p, a1 % 4);
             break;
         case 'q':
             readStatus(p);
