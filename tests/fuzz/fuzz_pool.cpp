@@ -20,7 +20,10 @@
 // The language, one byte per operation letter followed by argument bytes (taken modulo their
 // range, so digits work in hand-written inputs; any other byte also maps to an operation):
 //   P slot frontend size timeout maxPending context   create a pool in slot (0/1); frontend:
-//            bit 0 async, bit 1 with receivers of the per-task signals
+//            bit 0 async, bit 1 with receivers of the per-task signals; context: 2..7 a context
+//            (void enter and exit), whose enter fails on the 1st/2nd start for 4/5, whose exit
+//            fails on the 1st/2nd stop for 6/7; the bytes 'A'..'P' instead two contexts whose
+//            futures finish on the pool thread's event loop (the inner one may fail)
 //   S slot   start              X slot   stop()           G slot grace   stop(grace)
 //   D slot   destroy            a slot work   sync task    t slot        throwing task
 //   g slot   gated async task   m slot ms     timer async  f slot ms     failing async
@@ -179,6 +182,10 @@ private:
 
 // A context whose enter fails on the failEnterAt-th start and whose exit fails on the
 // failExitAt-th stop (0 = never). Counts run on the pool thread.
+// Asynchronous variant (`async`): its enter and exit return a QFuture<void> finished (or failed)
+// `delayMs` later from a timer on the pool thread, and it is the inner one of two contexts: an
+// outer one that never fails (asynchronous too if `outerAsync`) is added before it. `depth`
+// tracks what is entered (0: nothing, 1: the outer one, 2: both), so every call checks the order.
 struct ContextState
 {
     int failEnterAt = 0;
@@ -186,6 +193,13 @@ struct ContextState
     std::atomic<int> enterCalls {0};
     std::atomic<int> entered {0};
     std::atomic<int> exited {0};
+
+    bool async = false;
+    bool outerAsync = false;
+    int delayMs = 0;
+    std::atomic<int> outerEntered {0};
+    std::atomic<int> outerExited {0};
+    std::atomic<int> depth {0};
 };
 
 enum class Kind {
@@ -261,6 +275,7 @@ struct LifecycleRecord
     QFuture<void> future;
     bool expectFailure;
     const char *what;
+    int errorId = 0; // the FuzzError's id when expectFailure
 };
 
 // What the per-task signals counted: completed, failed, timedOut, canceled.
@@ -345,6 +360,7 @@ private:
     void forgetSlot(PoolInfo *p);
     void finish();
     void checkStopped(PoolInfo *p);
+    void checkContextsExited(PoolInfo *p);
     void checkOutcome(const Record &r, int *outcome);
 
     Reader &m_in;
@@ -381,6 +397,97 @@ auto timerTask(int ms, int value, bool throws)
     };
 }
 
+// A future that `body` finishes (or fails with what it throws) `ms` later, from a timer on the
+// calling thread's event loop (the pool thread); ms < 0: before it is returned.
+QFuture<void> settleLater(int ms, std::function<void()> body)
+{
+    auto promise = std::make_shared<QPromise<void>>();
+    promise->start();
+    QFuture<void> future = promise->future();
+    auto settle = [promise, body = std::move(body)] {
+        try {
+            body();
+        } catch (...) {
+            promise->setException(std::current_exception());
+        }
+        promise->finish();
+    };
+    if (ms < 0)
+        settle();
+    else
+        QTimer::singleShot(ms, settle);
+    return future;
+}
+
+// The two contexts of an asynchronous ContextState: the outer one, then the inner one that may
+// fail (asynchronously: through its future). Each checks on the pool thread that it runs in
+// order: the outer enter first, the inner exit before the outer one, each exactly once a run.
+void addAsyncContexts(PoolInfo *p, bool readyExit)
+{
+    std::shared_ptr<ContextState> c = p->context;
+    const int serial = p->serial;
+    // The outer context: its enter and exit return void, or a future when outerAsync.
+    auto outerEnterBody = [c, serial] {
+        FUZZ_CHECK(c->depth.load() == 0, "pool %d: outer context entered at depth %d", serial,
+                   c->depth.load());
+        ++c->outerEntered;
+        c->depth.store(1);
+    };
+    auto outerExitBody = [c, serial] {
+        FUZZ_CHECK(c->depth.load() == 1, "pool %d: outer context exited at depth %d", serial,
+                   c->depth.load());
+        ++c->outerExited;
+        c->depth.store(0);
+    };
+    auto add = [p](auto enter, auto exit) {
+        if (p->isAsync)
+            p->async->addContext(enter, exit);
+        else
+            p->blocking->addContext(enter, exit);
+    };
+    if (c->outerAsync) {
+        add(
+            [c, serial, outerEnterBody] {
+                FUZZ_CHECK(c->depth.load() == 0, "pool %d: outer context entered at depth %d",
+                           serial, c->depth.load());
+                return settleLater(c->delayMs, outerEnterBody);
+            },
+            [c, serial, outerExitBody] {
+                FUZZ_CHECK(c->depth.load() == 1, "pool %d: outer context exited at depth %d",
+                           serial, c->depth.load());
+                return settleLater(c->delayMs, outerExitBody);
+            });
+    } else {
+        add(outerEnterBody, outerExitBody);
+    }
+    auto innerEnter = [c, serial] {
+        FUZZ_CHECK(c->depth.load() == 1, "pool %d: inner context entered at depth %d", serial,
+                   c->depth.load());
+        const int call = ++c->enterCalls;
+        return settleLater(c->delayMs, [c, serial, call] {
+            FUZZ_CHECK(c->depth.load() == 1, "pool %d: inner context entered at depth %d", serial,
+                       c->depth.load());
+            if (call == c->failEnterAt)
+                throw FuzzError(-call);
+            ++c->entered;
+            c->depth.store(2);
+        });
+    };
+    auto innerExit = [c, serial, readyExit] {
+        FUZZ_CHECK(c->depth.load() == 2, "pool %d: inner context exited at depth %d", serial,
+                   c->depth.load());
+        const int call = ++c->exited;
+        return settleLater(readyExit ? -1 : c->delayMs, [c, serial, call] {
+            FUZZ_CHECK(c->depth.load() == 2, "pool %d: inner context exited at depth %d", serial,
+                       c->depth.load());
+            c->depth.store(1); // exited, even when its exit fails
+            if (call == c->failExitAt)
+                throw FuzzError(-100 - call);
+        });
+    };
+    add(innerEnter, innerExit);
+}
+
 void Harness::createPool()
 {
     const int index = m_in.below(Slots);
@@ -393,9 +500,30 @@ void Harness::createPool()
     const int size = sizes[m_in.below(4)];
     const int timeout = timeouts[m_in.below(4)];
     const int maxPending = maxPendings[m_in.below(4)];
-    const int context = m_in.below(8);
-    trace("P%d%c%s s%d t%d m%d c%d", index, isAsync ? 'A' : 'B', withSignals ? "+signals" : "",
-          size, timeout, maxPending, context);
+    // Added later: the bytes 'A'..'P' choose an asynchronous pair of contexts (ContextState).
+    // With v = contextByte - 'A': their futures finish from a 3 ms timer if v >= 8, else from a
+    // 0 ms one; v % 8 as `kinds` below says (odd: the outer context is asynchronous too; 2, 3:
+    // the inner exit's future is finished when returned; 4, 5: the inner enter fails on the
+    // 1st, 2nd start; 6, 7: its exit on the 1st, 2nd stop). Any other byte maps as before.
+    const uint8_t contextByte = m_in.byte();
+    const bool asyncContext = contextByte >= 'A' && contextByte <= 'P';
+    const int context = asyncContext ? (contextByte - 'A') % 8 : contextByte % 8;
+    if (asyncContext) {
+        static const char *const kinds[] = {"",
+                                            ", outer async",
+                                            ", ready exit",
+                                            ", outer async, ready exit",
+                                            ", enter fails 1st",
+                                            ", outer async, enter fails 2nd",
+                                            ", exit fails 1st",
+                                            ", outer async, exit fails 2nd"};
+        trace("P%d%c%s s%d t%d m%d c%c(async%s, %d ms)", index, isAsync ? 'A' : 'B',
+              withSignals ? "+signals" : "", size, timeout, maxPending, contextByte, kinds[context],
+              contextByte - 'A' >= 8 ? 3 : 0);
+    } else {
+        trace("P%d%c%s s%d t%d m%d c%d", index, isAsync ? 'A' : 'B', withSignals ? "+signals" : "",
+              size, timeout, maxPending, context);
+    }
     if (int(m_pools.size()) >= MaxPoolsPerInput)
         return;
     if (PoolInfo *old = slot(index))
@@ -432,7 +560,18 @@ void Harness::createPool()
         else
             connectTo(p->blocking.get());
     }
-    if (context >= 2) {
+    if (asyncContext) {
+        p->context = std::make_shared<ContextState>();
+        ContextState *c = p->context.get();
+        c->async = true;
+        c->outerAsync = context % 2;
+        c->delayMs = contextByte - 'A' >= 8 ? 3 : 0;
+        if (context == 4 || context == 5)
+            c->failEnterAt = context - 3;
+        if (context == 6 || context == 7)
+            c->failExitAt = context - 5;
+        addAsyncContexts(p, context == 2 || context == 3);
+    } else if (context >= 2) {
         p->context = std::make_shared<ContextState>();
         if (context == 4 || context == 5)
             p->context->failEnterAt = context - 3;
@@ -467,7 +606,7 @@ void Harness::start(PoolInfo *p)
             QFuture<void> future = p->async->start();
             FUZZ_CHECK(!p->running, "start() of running pool %d did not throw", p->serial);
             p->starts = call;
-            p->lifecycle.push_back({future, enterFails, "start()"});
+            p->lifecycle.push_back({future, enterFails, "start()", -call});
             if (enterFails) {
                 // Settle the model: once the start failed, the pool is stopped. The new run
                 // begins once a previous one still draining ended: let that finish.
@@ -476,8 +615,12 @@ void Harness::start(PoolInfo *p)
                     future.waitForFinished();
                     fail("async start() of pool %d succeeded though its context's enter threw",
                          p->serial);
-                } catch (const FuzzError &) { }
+                } catch (const FuzzError &e) {
+                    FUZZ_CHECK(e.id == -call, "start() of pool %d failed with context error %d",
+                               p->serial, e.id);
+                }
                 ++p->failedStarts;
+                checkContextsExited(p);
                 p->gates->setAutoOpen(false);
                 FUZZ_CHECK(!p->async->isRunning(), "pool %d runs after a failed start", p->serial);
                 return;
@@ -493,6 +636,7 @@ void Harness::start(PoolInfo *p)
                            e.id);
                 FUZZ_CHECK(!p->blocking->isRunning(), "pool %d runs after a failed start",
                            p->serial);
+                checkContextsExited(p);
                 return;
             }
             FUZZ_CHECK(!p->running, "start() of running pool %d did not throw", p->serial);
@@ -520,7 +664,7 @@ void Harness::stop(PoolInfo *p, std::optional<std::chrono::milliseconds> grace)
         if (p->isAsync) {
             QFuture<void> future = grace ? p->async->stop(*grace) : p->async->stop();
             FUZZ_CHECK(p->running, "stop() of stopped pool %d did not throw", p->serial);
-            p->lifecycle.push_back({future, exitFails, "stop()"});
+            p->lifecycle.push_back({future, exitFails, "stop()", -100 - p->runs});
         } else {
             try {
                 if (grace)
@@ -535,6 +679,7 @@ void Harness::stop(PoolInfo *p, std::optional<std::chrono::milliseconds> grace)
                            e.id);
             }
             FUZZ_CHECK(!p->blocking->isRunning(), "pool %d runs after stop()", p->serial);
+            checkContextsExited(p);
         }
         p->running = false;
         FUZZ_CHECK(!p->isRunning(), "pool %d isRunning() after stop began", p->serial);
@@ -552,6 +697,7 @@ void Harness::destroy(PoolInfo *p)
     // A context's exit that throws in the destructor's stop is swallowed there.
     p->blocking.reset();
     p->async.reset();
+    checkContextsExited(p); // the destructor joined the pool thread
     forgetSlot(p);
     // Everything the pool held has ended by the time its destructor returned.
     for (const Record &r : m_records) {
@@ -630,7 +776,8 @@ void Harness::selfStop(PoolInfo *p)
     FUZZ_CHECK(!outcome->error, "pool %d: %s", p->serial, outcome->error);
     if (async) {
         FUZZ_CHECK(outcome->stopped.has_value(), "pool %d: no stop() future", p->serial);
-        p->lifecycle.push_back({*outcome->stopped, exitFails, "stop() from a task"});
+        p->lifecycle.push_back(
+            {*outcome->stopped, exitFails, "stop() from a task", -100 - p->runs});
         p->running = false;
         FUZZ_CHECK(!async->isRunning(), "pool %d runs after stop() from a task", p->serial);
     }
@@ -1208,6 +1355,27 @@ void Harness::checkStopped(PoolInfo *p)
                    "pool %d: %d contexts entered, %d exited", p->serial, p->context->entered.load(),
                    p->context->exited.load());
     }
+    checkContextsExited(p);
+}
+
+// Once a run of `p` ended (a failed start, a stop that returned or whose future finished, a
+// destructor that joined): every context entered was exited, each once a run.
+void Harness::checkContextsExited(PoolInfo *p)
+{
+    const ContextState *c = p->context.get();
+    if (!c || !c->async)
+        return;
+    FUZZ_CHECK(c->depth.load() == 0, "pool %d: context depth %d after its run ended", p->serial,
+               c->depth.load());
+    FUZZ_CHECK(c->outerEntered.load() == p->starts && c->outerExited.load() == p->starts,
+               "pool %d: %d starts, outer context entered %d times, exited %d times", p->serial,
+               p->starts, c->outerEntered.load(), c->outerExited.load());
+    FUZZ_CHECK(c->enterCalls.load() == p->starts,
+               "pool %d: %d starts, inner context's enter called %d times", p->serial, p->starts,
+               c->enterCalls.load());
+    FUZZ_CHECK(c->entered.load() == p->runs && c->exited.load() == p->runs,
+               "pool %d: %d runs, inner context entered %d times, exited %d times", p->serial,
+               p->runs, c->entered.load(), c->exited.load());
 }
 
 bool poolThreadsLeft(QByteArray *names)
@@ -1266,8 +1434,10 @@ void Harness::finish()
             bool failed = false;
             try {
                 future.waitForFinished();
-            } catch (const FuzzError &) {
+            } catch (const FuzzError &e) {
                 failed = true;
+                FUZZ_CHECK(e.id == l.errorId, "the %s future of pool %d failed with %d, not %d",
+                           l.what, p->serial, e.id, l.errorId);
             }
             FUZZ_CHECK(failed == l.expectFailure, "the %s future of pool %d %s", l.what, p->serial,
                        failed ? "failed" : "did not fail");
