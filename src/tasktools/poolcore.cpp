@@ -132,35 +132,6 @@ void PoolCore::publishStatus()
         statusUpdatePending.store(false, std::memory_order_release);
 }
 
-namespace {
-
-// A functor queued to another thread with QMetaObject::invokeMethod(): Qt hands it over through
-// its posted-event queue, locked inside libQt6Core where ThreadSanitizer cannot see. Each
-// construction releases what the constructing thread wrote; the call and the destruction (in
-// the receiving thread, or in either if Qt discards the call) acquire it (see tsanRelease()).
-template<typename F>
-class QueuedCall
-{
-public:
-    explicit QueuedCall(F f) : m_f(std::move(f)) { tsanRelease(this); }
-    QueuedCall(const QueuedCall &other) : m_f(other.m_f) { tsanRelease(this); }
-    QueuedCall(QueuedCall &&other) noexcept : m_f(std::move(other.m_f)) { tsanRelease(this); }
-    QueuedCall &operator=(const QueuedCall &) = delete;
-    QueuedCall &operator=(QueuedCall &&) = delete;
-    ~QueuedCall() { tsanAcquire(this); }
-
-    void operator()()
-    {
-        tsanAcquire(this);
-        m_f();
-    }
-
-private:
-    F m_f;
-};
-
-} // namespace
-
 void PoolCore::notifyOwner(OwnerEvent event)
 {
     QMutexLocker locker(&observerMutex);

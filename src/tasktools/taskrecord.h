@@ -60,6 +60,41 @@ inline void tsanAcquireFuture(const QFutureInterfaceBase &future) noexcept
     tsanAcquire(&future.resultStoreBase());
 }
 
+// The mark of an object that Qt hands between threads under its own locks (see tsanRelease()).
+// Declared after the members it covers: each construction of the object releases what the
+// constructing thread wrote; acquire() and the destruction acquire it.
+class TsanHandOver
+{
+public:
+    TsanHandOver() noexcept { tsanRelease(this); }
+    TsanHandOver(const TsanHandOver &) noexcept { tsanRelease(this); }
+    TsanHandOver &operator=(const TsanHandOver &) = delete;
+    ~TsanHandOver() { tsanAcquire(this); }
+
+    void acquire() const noexcept { tsanAcquire(this); }
+    void release() const noexcept { tsanRelease(this); }
+};
+
+// A functor queued to another thread with QMetaObject::invokeMethod(), through Qt's
+// posted-event queue: its call and its destruction (in the receiving thread, or in either if Qt
+// discards the call) see what the queuing thread wrote.
+template<typename F>
+class QueuedCall
+{
+public:
+    explicit QueuedCall(F f) : m_f(std::move(f)) { }
+
+    void operator()()
+    {
+        m_handOver.acquire();
+        m_f();
+    }
+
+private:
+    F m_f;
+    TsanHandOver m_handOver;
+};
+
 // Calls `fire` once when `future` finishes, in whatever state, in the thread that finishes it (or
 // at once if it has finished), or when the watch is destroyed without having fired (another
 // then() on the same future replaced it: a QFuture holds one continuation). Attached with
@@ -71,38 +106,35 @@ template<typename Fire>
 class FutureWatch
 {
 public:
-    // Qt hands the watch between threads under its continuation mutex: each constructor and each
-    // call releases what it wrote, for the next thread to acquire (see tsanRelease()).
-    explicit FutureWatch(Fire fire) : m_fire(std::move(fire)) { tsanRelease(this); }
+    // Qt hands the watch between threads under its continuation mutex (m_handOver; a call
+    // releases what it wrote for the next thread to hold the watch).
+    explicit FutureWatch(Fire fire) : m_fire(std::move(fire)) { }
     // std::function wants a copyable callable. Like Qt's ContinuationWrapper, a copy takes
     // over (Qt only ever moves a continuation), so that exactly one watch stays armed.
     FutureWatch(const FutureWatch &other)
         : m_fire(other.m_fire),
           m_armed(std::exchange(const_cast<FutureWatch &>(other).m_armed, false))
-    {
-        tsanRelease(this);
-    }
+    { }
     FutureWatch(FutureWatch &&other) noexcept
         : m_fire(std::move(other.m_fire)), m_armed(std::exchange(other.m_armed, false))
-    {
-        tsanRelease(this);
-    }
+    { }
     FutureWatch &operator=(const FutureWatch &) = delete;
     FutureWatch &operator=(FutureWatch &&) = delete;
-    ~FutureWatch() { operator()(); } // acquires what the last thread to hold it wrote
+    ~FutureWatch() { operator()(); }
 
     void operator()(const QFutureInterfaceBase &) { operator()(); }
     void operator()()
     {
-        tsanAcquire(this);
+        m_handOver.acquire();
         if (std::exchange(m_armed, false))
             m_fire();
-        tsanRelease(this);
+        m_handOver.release();
     }
 
 private:
     Fire m_fire;
     bool m_armed = true;
+    TsanHandOver m_handOver; // last: constructed after, destroyed before the members it covers
 };
 
 struct ContinuationAccess : QFutureInterfaceBase
