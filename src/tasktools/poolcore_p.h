@@ -80,6 +80,9 @@ struct Counters
     // Submitters' counters and the engine's on separate cache lines: both sides write theirs
     // once or twice per task, and sharing a line made every task bounce it between the cores.
     alignas(64) std::atomic<qint64> submitted {0}; // written under SubmitQueue::mutex
+    // Submissions by a blocking run(), whose caller waits for the result: the engine lingering
+    // for a batch takes them at once. Written under SubmitQueue::mutex.
+    std::atomic<qint64> blockingSubmitted {0};
     std::atomic<qint64> rejected {0}; // PoolFullError, written under SubmitQueue::mutex
     alignas(64) std::atomic<int> running {0};
     std::atomic<qint64> completed {0};

@@ -142,6 +142,8 @@ void PoolHandle::submit(TaskNode *node, SubmitMode mode)
         }
     }
     q.list.push(node);
+    if (mode == SubmitMode::WaitForRoom) // a blocking run(): its caller waits for the result
+        Counters::bump(c.blockingSubmitted);
     Counters::bump(c.submitted);
     if (!q.wakePending && q.target) {
         q.wakePending = true;
