@@ -1005,13 +1005,30 @@ private:
         return std::nan("");
     }
 
+    // The rounds' values of one cell, sorted.
+    QList<double> rounds(const Key &key, const QString &column) const
+    {
+        QList<double> v = m_values.value(key).value(column);
+        std::sort(v.begin(), v.end());
+        return v;
+    }
+
     QString cell(const Key &key, const QString &column) const
     {
         const double v = value(key.scenario, key.impl, column, key.n);
         if (std::isnan(v))
             return QStringLiteral("—");
-        if (column == QLatin1String("tasks_per_s"))
-            return QString::number(v / 1e6, 'f', 2) + QStringLiteral(" M/s");
+        if (column == QLatin1String("tasks_per_s")) {
+            QString text = QString::number(v / 1e6, 'f', 2) + QStringLiteral(" M/s");
+            // The spread of the rounds: single runs of the same binary on a VM vary widely (the
+            // host decides how much of its two vCPUs the process gets), and a median alone
+            // hides by how much.
+            if (const QList<double> r = rounds(key, column); r.size() > 1)
+                text += QStringLiteral(" (%1–%2)")
+                            .arg(QString::number(r.front() / 1e6, 'f', 2),
+                                 QString::number(r.back() / 1e6, 'f', 2));
+            return text;
+        }
         if (column == QLatin1String("ratio"))
             return QString::number(v, 'f', 3) + QLatin1Char('x');
         return QString::number(v, 'f', v < 10 ? 2 : (v < 100 ? 1 : 0));
