@@ -41,7 +41,11 @@ for ((round = 1; round <= rounds; round++)); do
             if [ "$mode" = contention ] && [ "$(id -u)" = 0 ]; then
                 impls+=(tasktools-nice-10)
             fi
-            for impl in "${impls[@]}"; do
+            # Each round starts at another implementation: none always runs first, right
+            # after the previous mode, nor always after the same neighbour.
+            count=${#impls[@]}
+            for ((i = 0; i < count; i++)); do
+                impl=${impls[$(((i + round - 1) % count))]}
                 "$bench" "$mode" --impl "$impl" >>"$out"
             done
             ;;
