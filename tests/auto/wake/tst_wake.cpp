@@ -56,6 +56,7 @@ private Q_SLOTS:
     void trickleDoesNotStarveTimeouts();
     void trickleDoesNotStarveStatusUpdates();
     void blockingRunReturnsResultsPromptly();
+    void fewSubmissionsAreNotHeldForABatch();
 };
 
 void tst_Wake::trickleDoesNotStarveTimeouts()
@@ -105,6 +106,32 @@ void tst_Wake::blockingRunReturnsResultsPromptly()
         }),
                  i);
     }
+    pool.stop();
+}
+
+void tst_Wake::fewSubmissionsAreNotHeldForABatch()
+{
+    // A lingering pool thread gathers streamed submissions into batches before it takes them;
+    // fewer than a batch must still start. createTask() and not run(), which is taken at once:
+    // each round's tasks are all there is until they finished, so a gather that waited for a
+    // full batch would never end.
+    BlockingThreadedTaskPool pool({.name = QStringLiteral("gather")});
+    pool.start();
+    std::atomic<int> rounds {0};
+    std::thread caller([&] {
+        for (int round = 0; round < 1000; ++round) {
+            QList<QFuture<int>> futures;
+            for (int i = 0; i < 1 + round % 5; ++i)
+                futures.append(pool.createTask([i] { return i; }));
+            for (qsizetype i = 0; i < futures.size(); ++i) {
+                if (futures[i].result() != int(i))
+                    return;
+            }
+            rounds.fetch_add(1);
+        }
+    });
+    QTRY_COMPARE_WITH_TIMEOUT(rounds.load(), 1000, 60'000);
+    caller.join();
     pool.stop();
 }
 
