@@ -23,7 +23,9 @@
 //            bit 0 async, bit 1 with receivers of the per-task signals; context: 2..7 a context
 //            (void enter and exit), whose enter fails on the 1st/2nd start for 4/5, whose exit
 //            fails on the 1st/2nd stop for 6/7; the bytes 'A'..'P' instead two contexts whose
-//            futures finish on the pool thread's event loop (the inner one may fail)
+//            futures finish on the pool thread's event loop (the inner one may fail); the bytes
+//            'Q'..'X' the same pair, whose inner enter or exit future ends canceled instead of
+//            failing (start() or stop() then reports the pool's CanceledError)
 //   S slot   start              X slot   stop()           G slot grace   stop(grace)
 //   D slot   destroy            a slot work   sync task    t slot        throwing task
 //   g slot   gated async task   m slot ms     timer async  f slot ms     failing async
@@ -200,6 +202,9 @@ struct ContextState
     std::atomic<int> outerEntered {0};
     std::atomic<int> outerExited {0};
     std::atomic<int> depth {0};
+    // The inner context's failing future ends canceled instead of failing: start() or stop()
+    // then reports the pool's CanceledError ("a context's enter/exit future was canceled").
+    bool cancels = false;
 };
 
 enum class Kind {
@@ -397,8 +402,14 @@ auto timerTask(int ms, int value, bool throws)
     };
 }
 
-// A future that `body` finishes (or fails with what it throws) `ms` later, from a timer on the
-// calling thread's event loop (the pool thread); ms < 0: before it is returned.
+// Thrown by the body of settleLater() to cancel the future instead of failing it.
+struct CancelSettle
+{
+};
+
+// A future that `body` finishes (or fails with what it throws, or cancels with CancelSettle)
+// `ms` later, from a timer on the calling thread's event loop (the pool thread); ms < 0: before
+// it is returned.
 QFuture<void> settleLater(int ms, std::function<void()> body)
 {
     auto promise = std::make_shared<QPromise<void>>();
@@ -407,6 +418,8 @@ QFuture<void> settleLater(int ms, std::function<void()> body)
     auto settle = [promise, body = std::move(body)] {
         try {
             body();
+        } catch (const CancelSettle &) {
+            promise->future().cancel();
         } catch (...) {
             promise->setException(std::current_exception());
         }
@@ -467,8 +480,11 @@ void addAsyncContexts(PoolInfo *p, bool readyExit)
         return settleLater(c->delayMs, [c, serial, call] {
             FUZZ_CHECK(c->depth.load() == 1, "pool %d: inner context entered at depth %d", serial,
                        c->depth.load());
-            if (call == c->failEnterAt)
+            if (call == c->failEnterAt) {
+                if (c->cancels)
+                    throw CancelSettle();
                 throw FuzzError(-call);
+            }
             ++c->entered;
             c->depth.store(2);
         });
@@ -481,8 +497,11 @@ void addAsyncContexts(PoolInfo *p, bool readyExit)
             FUZZ_CHECK(c->depth.load() == 2, "pool %d: inner context exited at depth %d", serial,
                        c->depth.load());
             c->depth.store(1); // exited, even when its exit fails
-            if (call == c->failExitAt)
+            if (call == c->failExitAt) {
+                if (c->cancels)
+                    throw CancelSettle();
                 throw FuzzError(-100 - call);
+            }
         });
     };
     add(innerEnter, innerExit);
@@ -505,10 +524,25 @@ void Harness::createPool()
     // 0 ms one; v % 8 as `kinds` below says (odd: the outer context is asynchronous too; 2, 3:
     // the inner exit's future is finished when returned; 4, 5: the inner enter fails on the
     // 1st, 2nd start; 6, 7: its exit on the 1st, 2nd stop). Any other byte maps as before.
+    // Added after them: the bytes 'Q'..'X' choose the same pair, whose failing future ends
+    // canceled instead: with w = contextByte - 'Q', from a 3 ms timer if w >= 4, else from a 0 ms
+    // one; w % 4 as the kinds 4..7 (the inner enter on the 1st start, with the outer one
+    // asynchronous on the 2nd; the inner exit on the 1st stop, asynchronous outer on the 2nd).
     const uint8_t contextByte = m_in.byte();
-    const bool asyncContext = contextByte >= 'A' && contextByte <= 'P';
-    const int context = asyncContext ? (contextByte - 'A') % 8 : contextByte % 8;
-    if (asyncContext) {
+    const bool cancelingContext = contextByte >= 'Q' && contextByte <= 'X';
+    const bool asyncContext = (contextByte >= 'A' && contextByte <= 'P') || cancelingContext;
+    const int context = cancelingContext ? 4 + (contextByte - 'Q') % 4
+        : asyncContext                   ? (contextByte - 'A') % 8
+                                         : contextByte % 8;
+    const int contextDelayMs =
+        (cancelingContext ? contextByte - 'Q' >= 4 : contextByte - 'A' >= 8) ? 3 : 0;
+    if (cancelingContext) {
+        static const char *const kinds[] = {"enter canceled 1st", "outer async, enter canceled 2nd",
+                                            "exit canceled 1st", "outer async, exit canceled 2nd"};
+        trace("P%d%c%s s%d t%d m%d c%c(async, %s, %d ms)", index, isAsync ? 'A' : 'B',
+              withSignals ? "+signals" : "", size, timeout, maxPending, contextByte,
+              kinds[context - 4], contextDelayMs);
+    } else if (asyncContext) {
         static const char *const kinds[] = {"",
                                             ", outer async",
                                             ", ready exit",
@@ -519,7 +553,7 @@ void Harness::createPool()
                                             ", outer async, exit fails 2nd"};
         trace("P%d%c%s s%d t%d m%d c%c(async%s, %d ms)", index, isAsync ? 'A' : 'B',
               withSignals ? "+signals" : "", size, timeout, maxPending, contextByte, kinds[context],
-              contextByte - 'A' >= 8 ? 3 : 0);
+              contextDelayMs);
     } else {
         trace("P%d%c%s s%d t%d m%d c%d", index, isAsync ? 'A' : 'B', withSignals ? "+signals" : "",
               size, timeout, maxPending, context);
@@ -565,7 +599,8 @@ void Harness::createPool()
         ContextState *c = p->context.get();
         c->async = true;
         c->outerAsync = context % 2;
-        c->delayMs = contextByte - 'A' >= 8 ? 3 : 0;
+        c->delayMs = contextDelayMs;
+        c->cancels = cancelingContext;
         if (context == 4 || context == 5)
             c->failEnterAt = context - 3;
         if (context == 6 || context == 7)
@@ -597,6 +632,29 @@ void Harness::createPool()
     m_slots[index] = p;
 }
 
+// A context's failure as start() or stop() (`call`) reported it: FuzzError(id) from a context that
+// fails, the pool's CanceledError naming the `what` ("enter" or "exit") future from one whose
+// future ends canceled; `expected` tells whether a context was to fail at all.
+void checkContextError(const PoolInfo *p, std::exception_ptr error, bool expected, int id,
+                       const char *call)
+{
+    const bool cancels = p->context && p->context->cancels;
+    try {
+        std::rethrow_exception(error);
+    } catch (const FuzzError &e) {
+        FUZZ_CHECK(expected && !cancels && e.id == id,
+                   "%s of pool %d failed with context error %d (a failure expected: %d, error %d, "
+                   "canceling context: %d)",
+                   call, p->serial, e.id, expected, id, cancels);
+    } catch (const CanceledError &e) {
+        const char *what = std::strncmp(call, "start", 5) == 0 ? "enter" : "exit";
+        const std::string text = "pool \"" + p->options.name.toStdString() + "\" a context's "
+            + what + " future was canceled";
+        FUZZ_CHECK(expected && cancels && text == e.what(), "%s of pool %d threw CanceledError: %s",
+                   call, p->serial, e.what());
+    }
+}
+
 void Harness::start(PoolInfo *p)
 {
     const int call = p->starts + 1;
@@ -613,11 +671,12 @@ void Harness::start(PoolInfo *p)
                 p->gates->setAutoOpen(true);
                 try {
                     future.waitForFinished();
-                    fail("async start() of pool %d succeeded though its context's enter threw",
+                    fail("async start() of pool %d succeeded though its context's enter failed",
                          p->serial);
-                } catch (const FuzzError &e) {
-                    FUZZ_CHECK(e.id == -call, "start() of pool %d failed with context error %d",
-                               p->serial, e.id);
+                } catch (const FuzzError &) {
+                    checkContextError(p, std::current_exception(), true, -call, "start()");
+                } catch (const CanceledError &) {
+                    checkContextError(p, std::current_exception(), true, -call, "start()");
                 }
                 ++p->failedStarts;
                 checkContextsExited(p);
@@ -626,14 +685,18 @@ void Harness::start(PoolInfo *p)
                 return;
             }
         } else {
+            std::exception_ptr error;
             try {
                 p->blocking->start();
-            } catch (const FuzzError &e) {
+            } catch (const FuzzError &) {
+                error = std::current_exception();
+            } catch (const CanceledError &) {
+                error = std::current_exception();
+            }
+            if (error) {
                 p->starts = call;
                 ++p->failedStarts;
-                FUZZ_CHECK(enterFails && e.id == -call,
-                           "start() of pool %d threw an unexpected context error %d", p->serial,
-                           e.id);
+                checkContextError(p, error, enterFails, -call, "start()");
                 FUZZ_CHECK(!p->blocking->isRunning(), "pool %d runs after a failed start",
                            p->serial);
                 checkContextsExited(p);
@@ -673,10 +736,10 @@ void Harness::stop(PoolInfo *p, std::optional<std::chrono::milliseconds> grace)
                     p->blocking->stop();
                 FUZZ_CHECK(p->running, "stop() of stopped pool %d did not throw", p->serial);
                 FUZZ_CHECK(!exitFails, "stop() of pool %d hid its context's exit error", p->serial);
-            } catch (const FuzzError &e) {
-                FUZZ_CHECK(exitFails && e.id == -100 - p->runs,
-                           "stop() of pool %d threw an unexpected context error %d", p->serial,
-                           e.id);
+            } catch (const FuzzError &) {
+                checkContextError(p, std::current_exception(), exitFails, -100 - p->runs, "stop()");
+            } catch (const CanceledError &) {
+                checkContextError(p, std::current_exception(), exitFails, -100 - p->runs, "stop()");
             }
             FUZZ_CHECK(!p->blocking->isRunning(), "pool %d runs after stop()", p->serial);
             checkContextsExited(p);
@@ -1434,10 +1497,12 @@ void Harness::finish()
             bool failed = false;
             try {
                 future.waitForFinished();
-            } catch (const FuzzError &e) {
+            } catch (const FuzzError &) {
                 failed = true;
-                FUZZ_CHECK(e.id == l.errorId, "the %s future of pool %d failed with %d, not %d",
-                           l.what, p->serial, e.id, l.errorId);
+                checkContextError(p, std::current_exception(), l.expectFailure, l.errorId, l.what);
+            } catch (const CanceledError &) {
+                failed = true;
+                checkContextError(p, std::current_exception(), l.expectFailure, l.errorId, l.what);
             }
             FUZZ_CHECK(failed == l.expectFailure, "the %s future of pool %d %s", l.what, p->serial,
                        failed ? "failed" : "did not fail");
