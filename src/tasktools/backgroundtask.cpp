@@ -129,6 +129,11 @@ void BackgroundTaskBasePrivate::end(Outcome outcome, const std::exception_ptr &e
     const std::optional<QFutureInterfaceBase> outer = take(outcome == Outcome::Canceled);
     if (!outer)
         return;
+    // The caller canceled the run's future, but the news that the inner future finished was
+    // queued ahead of the watcher's: the future already says canceled (it takes no result or
+    // exception any more), so the run ends canceled and the signal says the same.
+    if (outer->isCanceled())
+        outcome = Outcome::Canceled;
     if (!announce) {
         conclude(*outer, outcome, error);
         return;

@@ -7,10 +7,12 @@
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QPointer>
+#include <QtCore/QPromise>
 #include <QtCore/QThread>
 #include <QtTest/QtTest>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -27,6 +29,8 @@ private Q_SLOTS:
     void statusTimersSurviveDestroyFromPoolThread();
     void cancelRacingAFailureCountsAsTheFutureEnds_data();
     void cancelRacingAFailureCountsAsTheFutureEnds();
+    void canceledFutureEndsTheBackgroundRunCanceled_data();
+    void canceledFutureEndsTheBackgroundRunCanceled();
 };
 
 void tst_FuzzFindings::statusTimersSurviveDestroyFromPoolThread_data()
@@ -136,6 +140,63 @@ void tst_FuzzFindings::cancelRacingAFailureCountsAsTheFutureEnds()
     QCOMPARE(pool.status()->failed(), withException);
     QCOMPARE(qint64(failedSignals.load()), withException);
     QCOMPARE(pool.status()->canceled(), Tasks - withException);
+}
+
+void tst_FuzzFindings::canceledFutureEndsTheBackgroundRunCanceled_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::newRow("result") << 0;
+    QTest::newRow("failure") << 1;
+    QTest::newRow("periodic failure") << 2;
+}
+
+// The caller canceled the future that start() returned while the news that the run's inner
+// future had finished (or failed) was already queued to the task: the task heard that news first
+// and ended the run as finished (failed), emitting finished() (failed()), though the future said
+// canceled, without the result (exception). Fuzzer input: B0:new background(ready, 0 ms) to
+// pool0 B0:start B0:cancelFuture w. The run must end canceled, as its future did.
+void tst_FuzzFindings::canceledFutureEndsTheBackgroundRunCanceled()
+{
+    QFETCH(int, kind);
+    auto inner = [kind] {
+        QPromise<int> promise;
+        promise.start();
+        if (kind == 0)
+            promise.addResult(1);
+        else
+            promise.setException(std::make_exception_ptr(std::runtime_error("failed")));
+        promise.finish();
+        return promise.future();
+    };
+    std::unique_ptr<BackgroundTaskBase> task;
+    std::function<QFuture<void>()> start;
+    if (kind < 2) {
+        auto *background = new BackgroundTask<int>(inner);
+        task.reset(background);
+        start = [background] {
+            return QFuture<void>(background->start());
+        };
+    } else {
+        // The first call, made by start(), fails at once.
+        auto *periodic = new PeriodicTask(1h, [inner] { return QFuture<void>(inner()); });
+        task.reset(periodic);
+        start = [periodic] {
+            return periodic->start();
+        };
+    }
+    QSignalSpy finished(task.get(), &BackgroundTaskBase::finished);
+    QSignalSpy failed(task.get(), &BackgroundTaskBase::failed);
+    QSignalSpy canceled(task.get(), &BackgroundTaskBase::canceled);
+
+    QFuture<void> future = start();
+    future.cancel(); // the inner future finished first: its news is queued ahead
+    QTRY_VERIFY(!task->isRunning());
+    QCOMPARE(finished.count(), 0);
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(canceled.count(), 1);
+    QVERIFY(future.isFinished());
+    QVERIFY(future.isCanceled());
+    QVERIFY(!QFutureInterfaceBase::get(future).hasException());
 }
 
 QTEST_GUILESS_MAIN(tst_FuzzFindings)
