@@ -36,6 +36,16 @@
 //   R slot mode   another thread submits a task (blocking: run(), async: createTask()) while
 //            this one stops the pool; mode: stop(), stop(0), stop(1 ms), stop(5 ms). Only the
 //            byte 'R' itself means it (any other byte maps as before it existed).
+//   B index op arg   a BackgroundTask<int> or PeriodicTask in slot index (0/1), on this thread or
+//            on a pool's thread: create one (the function's kind, the interval), start(),
+//            cancel(), cancel the run's future as its caller, delete it or its parent, wait for
+//            its run; see Harness::backgroundOp(). Only the byte 'B' itself means it. Each run
+//            is checked as it ends: exactly one of finished()/failed()/canceled() after
+//            runningChanged(false) and after its future finished, never from within start()
+//            (except a restart's canceled()), agreeing with the future and allowed by the
+//            function and the operations; no signal on destruction, whose run's future ends
+//            canceled; isRunning() as the model says, a periodic task's calls never overlap and
+//            only while it runs. At the end every run ended and every future finished.
 // FUZZ_POOL_TRACE=1 in the environment prints each input's operations as the harness read them.
 // Every input ends quickly: tasks sleep at most 3 ms, timers fire within 8 ms, gates are opened
 // before anything waits for them, and operations and tasks are capped.
@@ -44,6 +54,7 @@
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QDir>
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QFile>
 #include <QtCore/QMutex>
 #include <QtCore/QPromise>
@@ -220,7 +231,9 @@ enum class Kind {
     Run,
     RacingRun,
     SelfStop,
-    SelfDestroy
+    SelfDestroy,
+    BgOp, // an operation on a background task living on the pool thread (operation B)
+    BgInner // a task that a background task's function submitted (its future is that function's)
 };
 
 const char *kindName(Kind kind)
@@ -252,6 +265,10 @@ const char *kindName(Kind kind)
         return "self-stopping";
     case Kind::SelfDestroy:
         return "self-destroying";
+    case Kind::BgOp:
+        return "background-task operation";
+    case Kind::BgInner:
+        return "background task's";
     }
     return "?";
 }
@@ -340,6 +357,71 @@ struct SharedLog
     std::atomic<int> childNotRunning {0};
 };
 
+// Background tasks (operation B): a BackgroundTask<int> or a PeriodicTask whose function is of
+// one of these kinds, each call returning a future for the run's value.
+enum BgKind {
+    BgReady, // a finished future
+    BgTimer0, // finished from a 0 ms timer of the task's thread
+    BgTimer3, // from a 3 ms one
+    BgThrow, // the function throws FuzzError(value)
+    BgFailing, // the future fails with FuzzError(value) from a 1 ms timer
+    BgHang, // the future finishes only when the harness lets it go, at the end of the input
+    BgProducerCancels, // its producer cancels it from a 0 ms timer
+    BgPool // a 1 ms timer task submitted to a pool (a task on a pool thread has BgReady instead)
+};
+const char *const bgKindNames[] = {"ready",      "timer 0 ms", "timer 3 ms",       "throws",
+                                   "fails 1 ms", "hangs",      "producer cancels", "pool task"};
+
+enum class BgOutcome { None, Finished, Failed, Canceled, Destroyed };
+
+// One run of a background task: from its start() to its one outcome.
+struct BgRun
+{
+    QFuture<int> result; // BackgroundTask<int> only
+    QFuture<void> future; // start()'s future
+    int value = 0;
+    bool cancelRequested = false; // by cancel(), a restart, or its caller canceling the future
+    bool sawStopped = false; // runningChanged(false) was emitted for it
+    BgOutcome outcome = BgOutcome::None;
+};
+
+// A background task living on the main thread or on a pool's thread (`home`), and the harness's
+// model of it. While the task lives the model is touched on its home thread only (the harness
+// runs the operations on a pool-homed task as tasks of that pool and waits for them); after
+// `gone`, by the main thread.
+struct BgInfo
+{
+    int serial = 0;
+    bool periodic = false;
+    int kind = BgReady;
+    int intervalMs = 0;
+    PoolInfo *home = nullptr; // null: the main thread
+    int homeRun = 0; // the home pool's run it lives in (it is deleted as that run's thread ends)
+    PoolInfo *target = nullptr; // BgPool: the pool its function submits to
+    QObject *parent = nullptr;
+    BackgroundTaskBase *task = nullptr;
+    BackgroundTask<int> *background = nullptr;
+    PeriodicTask *periodicTask = nullptr;
+
+    std::vector<BgRun> runs;
+    int current = -1; // the current run's index in `runs`, -1 when none
+    int runValue = 0; // the value of the run being started, or current
+    bool starting = false; // inside start()
+    bool restarting = false; // inside a start() that cancels a current run
+    bool sawStarted = false; // runningChanged(true) during this start()
+    int startCalls = 0; // calls of the function during this start()
+    bool destroying = false; // its (or its parent's) destructor runs
+    int signalCount = 0;
+    struct Inner
+    {
+        QFuture<void> future;
+        int run;
+    };
+    std::vector<Inner> inners; // what the function returned, in order
+    std::vector<std::shared_ptr<QPromise<int>>> hangs; // BgHang's promises
+    std::atomic<bool> gone {false};
+};
+
 class Harness
 {
 public:
@@ -359,6 +441,17 @@ private:
     void submitBatch(PoolInfo *p, int n, int throwAt);
     void blockingRun(PoolInfo *p, int work);
     void racingSubmitAndStop(PoolInfo *p, int mode);
+    void backgroundOp();
+    void bgCreate(int index, bool periodic, int kind, int intervalMs, PoolInfo *home,
+                  PoolInfo *target);
+    template<typename F>
+    void onHome(BgInfo *b, F &&op);
+    bool runOnPool(PoolInfo *p, std::function<void()> op);
+    QFuture<int> bgCall(BgInfo *b);
+    QFuture<int> bgSubmit(BgInfo *b, int value);
+    void bgWait(BgInfo *b);
+    void bgFinish();
+    void bgCheck();
     void readStatus(PoolInfo *p);
     void selfStop(PoolInfo *p);
     void selfDestroy(PoolInfo *p);
@@ -374,6 +467,8 @@ private:
     std::vector<Record> m_records;
     std::shared_ptr<SharedLog> m_log = std::make_shared<SharedLog>();
     int m_nextValue = 1;
+    BgInfo *m_bgSlots[Slots] = {};
+    std::vector<std::unique_ptr<BgInfo>> m_bgs;
 };
 
 void sleepWork(int work)
@@ -1109,12 +1204,580 @@ void Harness::readStatus(PoolInfo *p)
     FUZZ_CHECK(s->size() == p->options.size, "pool %d: status size %d", p->serial, s->size());
 }
 
+// ---- Background and periodic tasks (operation B) ----
+
+constexpr int MaxBackgroundTasks = 4; // per input
+
+bool hasException(const QFuture<void> &future, std::exception_ptr *error = nullptr)
+{
+    try {
+        QFuture<void>(future).waitForFinished();
+    } catch (...) {
+        if (error)
+            *error = std::current_exception();
+        return true;
+    }
+    return false;
+}
+
+// The future the function returned last during run `run` was canceled with it (or had finished).
+void checkInnerCanceled(const BgInfo *b, int run, const char *how)
+{
+    for (auto it = b->inners.rbegin(); it != b->inners.rend(); ++it) {
+        if (it->run != run)
+            continue;
+        FUZZ_CHECK(it->future.isFinished() || it->future.isCanceled(),
+                   "background task %d: %s left its function's future running", b->serial, how);
+        return;
+    }
+}
+
+// The signals, on the task's thread. Each run ends with exactly one of finished(), failed() and
+// canceled() (none when the task is destroyed), after runningChanged(false) and its future
+// finished; a restart's canceled() comes from within start(), with the task still running, and no
+// other outcome ever does. The signal agrees with the future, and the operations and the
+// function's kind allow it.
+void bgRunningChanged(BgInfo *b, bool on)
+{
+    FUZZ_CHECK(!b->destroying, "background task %d: runningChanged(%d) as it is destroyed",
+               b->serial, on);
+    ++b->signalCount;
+    if (on) {
+        FUZZ_CHECK(b->starting && !b->restarting && !b->sawStarted && b->current < 0,
+                   "background task %d: runningChanged(true) out of place (in start() %d, "
+                   "restarting %d, current run %d)",
+                   b->serial, b->starting, b->restarting, b->current);
+        FUZZ_CHECK(b->task->isRunning(), "background task %d: runningChanged(true), not running",
+                   b->serial);
+        b->sawStarted = true;
+        return;
+    }
+    FUZZ_CHECK(!b->starting, "background task %d: runningChanged(false) from within start()",
+               b->serial);
+    FUZZ_CHECK(b->current >= 0, "background task %d: runningChanged(false) with no run", b->serial);
+    BgRun &r = b->runs[b->current];
+    FUZZ_CHECK(!r.sawStopped, "background task %d: runningChanged(false) twice for run %d",
+               b->serial, b->current);
+    FUZZ_CHECK(!b->task->isRunning(), "background task %d: running in runningChanged(false)",
+               b->serial);
+    FUZZ_CHECK(!r.future.isFinished(),
+               "background task %d: run %d's future finished before runningChanged(false)",
+               b->serial, b->current);
+    r.sawStopped = true;
+}
+
+void bgOutcome(BgInfo *b, BgOutcome outcome, const QString &message)
+{
+    static const char *const names[] = {"", "finished()", "failed()", "canceled()"};
+    const char *name = names[int(outcome)];
+    FUZZ_CHECK(!b->destroying, "background task %d: %s as it is destroyed", b->serial, name);
+    ++b->signalCount;
+    FUZZ_CHECK(b->current >= 0, "background task %d: %s with no run current", b->serial, name);
+    const int run = b->current;
+    BgRun &r = b->runs[run];
+    const bool restart = b->restarting && outcome == BgOutcome::Canceled;
+    FUZZ_CHECK(!b->starting || restart, "background task %d: %s from within start()", b->serial,
+               name);
+    if (restart) {
+        FUZZ_CHECK(!r.sawStopped && b->task->isRunning(),
+                   "background task %d: a restart's canceled() after runningChanged(false) %d, "
+                   "or not running",
+                   b->serial, r.sawStopped);
+    } else {
+        FUZZ_CHECK(r.sawStopped && !b->task->isRunning(),
+                   "background task %d: %s without runningChanged(false) before it (%d), or "
+                   "running",
+                   b->serial, name, r.sawStopped);
+    }
+    FUZZ_CHECK(r.future.isFinished(), "background task %d: %s before run %d's future finished",
+               b->serial, name, run);
+    std::exception_ptr error;
+    const bool failed = hasException(r.future, &error);
+    const char *kind = bgKindNames[b->kind];
+    const bool mayFinish = !b->periodic
+        && (b->kind == BgReady || b->kind == BgTimer0 || b->kind == BgTimer3 || b->kind == BgPool);
+    switch (outcome) {
+    case BgOutcome::Finished:
+        FUZZ_CHECK(!failed && !r.future.isCanceled(),
+                   "background task %d: finished() but its future failed (%d) or was canceled",
+                   b->serial, failed);
+        FUZZ_CHECK(!r.cancelRequested && mayFinish,
+                   "background task %d (%s%s): finished() though canceled (%d)", b->serial, kind,
+                   b->periodic ? ", periodic" : "", r.cancelRequested);
+        FUZZ_CHECK(r.result.resultCount() == 1 && r.result.resultAt(0) == r.value,
+                   "background task %d: finished() with %d results, not %d", b->serial,
+                   r.result.resultCount(), r.value);
+        break;
+    case BgOutcome::Failed: {
+        FUZZ_CHECK(failed, "background task %d: failed(\"%s\") but its future did not fail",
+                   b->serial, qPrintable(message));
+        std::string what = "an unknown exception";
+        bool allowed = false;
+        try {
+            std::rethrow_exception(error);
+        } catch (const FuzzError &e) {
+            what = e.what();
+            allowed = e.id == r.value
+                && (b->kind == BgThrow || b->kind == BgFailing || b->kind == BgPool);
+        } catch (const NotRunningError &e) {
+            what = e.what();
+            allowed = b->kind == BgPool;
+        } catch (const PoolFullError &e) {
+            what = e.what();
+            allowed = b->kind == BgPool;
+        } catch (const TimeoutError &e) {
+            what = e.what();
+            allowed = b->kind == BgPool;
+        } catch (const std::exception &e) {
+            what = e.what();
+        } catch (...) { }
+        FUZZ_CHECK(allowed && !r.cancelRequested,
+                   "background task %d (%s): failed with \"%s\" (canceled: %d)", b->serial, kind,
+                   what.c_str(), r.cancelRequested);
+        FUZZ_CHECK(message == QString::fromStdString(what),
+                   "background task %d: failed(\"%s\") but its future carries \"%s\"", b->serial,
+                   qPrintable(message), what.c_str());
+        break;
+    }
+    case BgOutcome::Canceled:
+        FUZZ_CHECK(!failed && r.future.isCanceled(),
+                   "background task %d: canceled() but its future failed (%d) or was not canceled",
+                   b->serial, failed);
+        FUZZ_CHECK(r.cancelRequested
+                       || (!b->periodic && (b->kind == BgProducerCancels || b->kind == BgPool)),
+                   "background task %d (%s%s): canceled() though nobody canceled it", b->serial,
+                   kind, b->periodic ? ", periodic" : "");
+        if (r.cancelRequested)
+            checkInnerCanceled(b, run, "canceling its run");
+        break;
+    case BgOutcome::None:
+    case BgOutcome::Destroyed:
+        break;
+    }
+    r.outcome = outcome;
+    b->current = -1;
+}
+
+// The task was destroyed (QObject::destroyed, on its thread): its current run ended canceled,
+// silently, and took the function's future with it.
+void bgGone(BgInfo *b)
+{
+    FUZZ_CHECK(b->destroying, "background task %d destroyed by nobody", b->serial);
+    if (b->current >= 0) {
+        BgRun &r = b->runs[b->current];
+        FUZZ_CHECK(r.future.isFinished() && r.future.isCanceled() && !hasException(r.future),
+                   "background task %d destroyed: its run's future finished %d, canceled %d",
+                   b->serial, r.future.isFinished(), r.future.isCanceled());
+        checkInnerCanceled(b, b->current, "destroying the task");
+        r.outcome = BgOutcome::Destroyed;
+        b->current = -1;
+    }
+    b->task = nullptr;
+    b->background = nullptr;
+    b->periodicTask = nullptr;
+    b->gone.store(true);
+}
+
+void bgStart(BgInfo *b, int value)
+{
+    if (!b->task)
+        return;
+    const bool wasRunning = b->current >= 0;
+    FUZZ_CHECK(b->task->isRunning() == wasRunning, "background task %d: isRunning() %d, not %d",
+               b->serial, b->task->isRunning(), wasRunning);
+    if (wasRunning)
+        b->runs[b->current].cancelRequested = true;
+    b->starting = true;
+    b->restarting = wasRunning;
+    b->sawStarted = false;
+    b->startCalls = 0;
+    b->runValue = value;
+    BgRun r;
+    r.value = value;
+    if (b->periodic) {
+        r.future = b->periodicTask->start();
+    } else {
+        r.result = b->background->start();
+        r.future = QFuture<void>(r.result);
+    }
+    b->starting = false;
+    b->restarting = false;
+    FUZZ_CHECK(b->current < 0, "background task %d: a restart did not cancel run %d", b->serial,
+               b->current);
+    FUZZ_CHECK(wasRunning || b->sawStarted,
+               "background task %d: start() did not emit runningChanged(true)", b->serial);
+    FUZZ_CHECK(b->startCalls == 1, "background task %d: start() called its function %d times",
+               b->serial, b->startCalls);
+    FUZZ_CHECK(b->task->isRunning() && !r.future.isFinished(),
+               "background task %d: start() returned with running %d, its future finished %d",
+               b->serial, b->task->isRunning(), r.future.isFinished());
+    b->runs.push_back(r);
+    b->current = int(b->runs.size()) - 1;
+}
+
+void bgCancel(BgInfo *b)
+{
+    if (!b->task)
+        return;
+    const bool wasRunning = b->current >= 0;
+    FUZZ_CHECK(b->task->isRunning() == wasRunning, "background task %d: isRunning() %d, not %d",
+               b->serial, b->task->isRunning(), wasRunning);
+    if (wasRunning)
+        b->runs[b->current].cancelRequested = true;
+    const int signalsBefore = b->signalCount;
+    b->task->cancel();
+    FUZZ_CHECK(b->current < 0 && !b->task->isRunning(),
+               "background task %d: cancel() left run %d current (running %d)", b->serial,
+               b->current, b->task->isRunning());
+    FUZZ_CHECK(b->signalCount - signalsBefore == (wasRunning ? 2 : 0),
+               "background task %d: cancel() emitted %d signals", b->serial,
+               b->signalCount - signalsBefore);
+}
+
+// The caller cancels the current run's future: the run must end canceled (on this thread: by the
+// next round of the event loop).
+void bgCancelFuture(BgInfo *b)
+{
+    if (!b->task || b->current < 0)
+        return;
+    const int run = b->current;
+    b->runs[run].cancelRequested = true;
+    b->runs[run].future.cancel();
+    if (!b->home) {
+        // The task hears of it through its event loop: at the next round.
+        QCoreApplication::processEvents();
+        FUZZ_CHECK(b->current != run,
+                   "background task %d: run %d goes on though its caller canceled its future",
+                   b->serial, run);
+    }
+}
+
+void bgDestroy(BgInfo *b, bool parent)
+{
+    if (!b->task)
+        return;
+    b->destroying = true;
+    if (parent) {
+        delete b->parent;
+        b->parent = nullptr;
+    } else {
+        delete b->task;
+    }
+    FUZZ_CHECK(b->gone.load(), "background task %d: destroyed, but no destroyed()", b->serial);
+}
+
+// The function: on the task's thread, from start() (its first call) or from the task's timers
+// (a periodic task's next calls, never while a previous call's future is unfinished).
+QFuture<int> Harness::bgCall(BgInfo *b)
+{
+    FUZZ_CHECK(!b->destroying, "background task %d: function called as it is destroyed", b->serial);
+    int run;
+    if (b->starting) {
+        FUZZ_CHECK(++b->startCalls == 1, "background task %d: function called twice in start()",
+                   b->serial);
+        run = int(b->runs.size());
+    } else {
+        FUZZ_CHECK(b->periodic, "background task %d: function called outside start()", b->serial);
+        FUZZ_CHECK(b->current >= 0 && b->task->isRunning(),
+                   "periodic task %d: called while not running (run %d)", b->serial, b->current);
+        run = b->current;
+    }
+    if (!b->inners.empty() && b->inners.back().run == run) {
+        FUZZ_CHECK(b->inners.back().future.isFinished(),
+                   "periodic task %d: a call began before the previous call's future finished",
+                   b->serial);
+    }
+    const int value = b->runValue;
+    QFuture<int> inner;
+    switch (b->kind) {
+    case BgReady: {
+        QPromise<int> promise;
+        promise.start();
+        promise.addResult(value);
+        promise.finish();
+        inner = promise.future();
+        break;
+    }
+    case BgTimer0:
+        inner = timerTask(0, value, false)();
+        break;
+    case BgTimer3:
+        inner = timerTask(3, value, false)();
+        break;
+    case BgThrow:
+        throw FuzzError(value);
+    case BgFailing:
+        inner = timerTask(1, value, true)();
+        break;
+    case BgHang: {
+        auto promise = std::make_shared<QPromise<int>>();
+        promise->start();
+        b->hangs.push_back(promise);
+        inner = promise->future();
+        break;
+    }
+    case BgProducerCancels: {
+        auto promise = std::make_shared<QPromise<int>>();
+        promise->start();
+        inner = promise->future();
+        QTimer::singleShot(0, [promise] {
+            promise->future().cancel();
+            promise->finish();
+        });
+        break;
+    }
+    case BgPool:
+        inner = bgSubmit(b, value);
+        break;
+    }
+    b->inners.push_back({QFuture<void>(inner), run});
+    return inner;
+}
+
+// BgPool on the main thread: a task of the target pool, counted like the harness's own. The
+// background task may cancel its future; a refusal fails the run with the pool's error.
+QFuture<int> Harness::bgSubmit(BgInfo *b, int value)
+{
+    PoolInfo *p = b->target;
+    if (!p || !p->alive() || !takeTaskSlot())
+        throw FuzzError(value); // no pool to submit to
+    try {
+        Record r {Kind::BgInner, p, p->createTask(timerTask(1, value, false)), value, 0, -1,
+                  p->graceStops};
+        FUZZ_CHECK(p->running, "pool %d accepted a background task's task while stopped",
+                   p->serial);
+        r.callerCanceled = true;
+        ++p->accepted;
+        m_records.push_back(r);
+        return r.future;
+    } catch (const NotRunningError &) {
+        FUZZ_CHECK(!p->running, "running pool %d refused a background task's task", p->serial);
+        throw;
+    } catch (const PoolFullError &) {
+        FUZZ_CHECK(p->running && p->options.maxPending > 0,
+                   "pool %d (maxPending %d) threw PoolFullError", p->serial, p->options.maxPending);
+        ++p->rejected;
+        throw;
+    }
+}
+
+// Runs `op` on `p`'s thread as a task and waits for it; false if the pool refused it.
+bool Harness::runOnPool(PoolInfo *p, std::function<void()> op)
+{
+    if (!takeTaskSlot())
+        return false;
+    const int value = m_nextValue++;
+    const std::size_t before = m_records.size();
+    submit(
+        p, Kind::BgOp,
+        [op = std::move(op), value] {
+            op();
+            return value;
+        },
+        value);
+    if (m_records.size() == before)
+        return false;
+    p->gates->setAutoOpen(true); // whatever runs ahead of it
+    QFuture<int> future = m_records.back().future;
+    try {
+        future.waitForFinished();
+    } catch (...) {
+        fail("a background-task operation on pool %d failed", p->serial);
+    }
+    p->gates->setAutoOpen(false);
+    FUZZ_CHECK(!future.isCanceled(), "a background-task operation on pool %d was canceled",
+               p->serial);
+    return true;
+}
+
+// Runs `op` on the task's thread; a task on a pool thread whose run ended went with that thread.
+template<typename F>
+void Harness::onHome(BgInfo *b, F &&op)
+{
+    if (!b->home) {
+        op();
+        return;
+    }
+    PoolInfo *p = b->home;
+    if (p->running && p->runs == b->homeRun && p->alive())
+        runOnPool(p, std::forward<F>(op));
+}
+
+void Harness::bgCreate(int index, bool periodic, int kind, int intervalMs, PoolInfo *home,
+                       PoolInfo *target)
+{
+    if (BgInfo *old = m_bgSlots[index])
+        onHome(old, [old] { bgDestroy(old, false); });
+    m_bgSlots[index] = nullptr;
+    if (int(m_bgs.size()) >= MaxBackgroundTasks)
+        return;
+    auto info = std::make_unique<BgInfo>();
+    BgInfo *b = info.get();
+    b->serial = int(m_bgs.size());
+    b->periodic = periodic;
+    b->kind = kind;
+    b->intervalMs = intervalMs;
+    b->home = home;
+    b->homeRun = home ? home->runs : 0;
+    b->target = target;
+    auto make = [this, b] {
+        b->parent = new QObject;
+        if (b->periodic) {
+            b->periodicTask = new PeriodicTask(
+                std::chrono::milliseconds(b->intervalMs),
+                [this, b] { return QFuture<void>(bgCall(b)); }, b->parent);
+            b->task = b->periodicTask;
+        } else {
+            b->background = new BackgroundTask<int>([this, b] { return bgCall(b); }, b->parent);
+            b->task = b->background;
+        }
+        BackgroundTaskBase *t = b->task;
+        QObject::connect(t, &BackgroundTaskBase::runningChanged, t,
+                         [b](bool on) { bgRunningChanged(b, on); });
+        QObject::connect(t, &BackgroundTaskBase::finished, t,
+                         [b] { bgOutcome(b, BgOutcome::Finished, {}); });
+        QObject::connect(t, &BackgroundTaskBase::failed, t,
+                         [b](const QString &message) { bgOutcome(b, BgOutcome::Failed, message); });
+        QObject::connect(t, &BackgroundTaskBase::canceled, t,
+                         [b] { bgOutcome(b, BgOutcome::Canceled, {}); });
+        QObject::connect(t, &QObject::destroyed, [b] { bgGone(b); });
+        QObject::connect(b->parent, &QObject::destroyed, [b] { b->destroying = true; });
+        // On a pool thread: the task goes with the thread (Qt's idiom for thread-local objects).
+        if (b->home) {
+            QObject::connect(QThread::currentThread(), &QThread::finished, b->parent,
+                             &QObject::deleteLater);
+        }
+    };
+    if (home) {
+        if (!home->running || !home->alive() || !runOnPool(home, make))
+            return;
+    } else {
+        make();
+    }
+    m_bgs.push_back(std::move(info));
+    m_bgSlots[index] = b;
+}
+
+// Until the current run's future finished, or 5 ms passed (enough for the functions' timers).
+void Harness::bgWait(BgInfo *b)
+{
+    if (b->runs.empty())
+        return;
+    const QFuture<void> future = b->runs.back().future;
+    QElapsedTimer timer;
+    timer.start();
+    while (!future.isFinished() && timer.elapsed() < 5) {
+        if (!b->home)
+            QCoreApplication::processEvents();
+        std::this_thread::sleep_for(200us); // lets time pass for the timers; checks nothing
+    }
+}
+
+//   B index op arg   a background task in slot `index` (0/1); op:
+//     0 a BackgroundTask<int>, 1 a PeriodicTask, on this thread; 2, 3 the same on the thread
+//       of pool slot (arg / 32) % 2 (created by a task, deleted as that pool run's thread ends);
+//       the function's kind arg % 8 (BgKind), the interval (arg / 8) % 4 ms; BgPool's tasks
+//       go to pool slot (arg / 32) % 2. Replaces (deletes) the slot's task.
+//     4 start()   5 cancel()   6 cancel the current run's future, as its caller
+//     7 arg % 4: 0 delete the task, 1 delete its parent, 2 and 3 wait up to 5 ms for its run
+void Harness::backgroundOp()
+{
+    const int index = m_in.below(Slots);
+    const int op = m_in.below(8);
+    const int arg = m_in.byte();
+    BgInfo *b = m_bgSlots[index];
+    if (op < 4) {
+        const bool periodic = op % 2;
+        const int intervalMs = (arg / 8) % 4;
+        const int poolSlot = (arg / 32) % 2;
+        const bool onPool = op >= 2;
+        const int kind = onPool && arg % 8 == BgPool ? BgReady : arg % 8;
+        trace("B%d:new %s(%s, %d ms)%s%d", index, periodic ? "periodic" : "background",
+              bgKindNames[kind], intervalMs, onPool ? "@pool" : " to pool", poolSlot);
+        bgCreate(index, periodic, kind, intervalMs, onPool ? slot(poolSlot) : nullptr,
+                 onPool ? nullptr : slot(poolSlot));
+        return;
+    }
+    static const char *const names[] = {"start",        "cancel", "cancelFuture", "delete",
+                                        "deleteParent", "wait",   "wait"};
+    const int action = op == 7 ? 3 + arg % 4 : op - 4;
+    trace("B%d:%s", index, names[action]);
+    if (!b)
+        return;
+    switch (action) {
+    case 0: {
+        const int value = m_nextValue++;
+        onHome(b, [b, value] { bgStart(b, value); });
+        break;
+    }
+    case 1:
+        onHome(b, [b] { bgCancel(b); });
+        break;
+    case 2:
+        onHome(b, [b] { bgCancelFuture(b); });
+        break;
+    case 3:
+    case 4:
+        onHome(b, [b, parent = action == 4] { bgDestroy(b, parent); });
+        break;
+    default:
+        bgWait(b);
+        break;
+    }
+}
+
+// At the end of the input: the tasks on this thread are deleted (with their parents) before the
+// pools stop; those on pool threads went with their threads once the pools stopped. Then every
+// run has ended, with its future, and every future the functions returned finishes.
+void Harness::bgFinish()
+{
+    for (const std::unique_ptr<BgInfo> &b : m_bgs) {
+        if (!b->home && b->parent) {
+            b->destroying = true;
+            delete b->parent;
+            b->parent = nullptr;
+        }
+    }
+}
+
+void Harness::bgCheck()
+{
+    for (const std::unique_ptr<BgInfo> &b : m_bgs) {
+        // A pool destroyed from its own thread ends its run after its destructor returned.
+        for (int i = 0; !b->gone.load(); ++i) {
+            FUZZ_CHECK(i < 2000, "background task %d not deleted 2 s after its pool stopped",
+                       b->serial);
+            std::this_thread::sleep_for(1ms); // polling, not synchronising (gone is atomic)
+        }
+        for (std::size_t i = 0; i < b->runs.size(); ++i) {
+            FUZZ_CHECK(b->runs[i].outcome != BgOutcome::None && b->runs[i].future.isFinished(),
+                       "background task %d: run %d never ended (future finished %d)", b->serial,
+                       int(i), b->runs[i].future.isFinished());
+        }
+        b->hangs.clear(); // their futures end canceled now
+    }
+    // The futures the functions returned on this thread finish from its timers.
+    QElapsedTimer timer;
+    timer.start();
+    for (const std::unique_ptr<BgInfo> &b : m_bgs) {
+        for (const BgInfo::Inner &inner : b->inners) {
+            while (!inner.future.isFinished()) {
+                FUZZ_CHECK(timer.elapsed() < 2000,
+                           "background task %d: a future its function returned never finished",
+                           b->serial);
+                QCoreApplication::processEvents();
+                std::this_thread::sleep_for(200us);
+            }
+        }
+    }
+}
+
 void Harness::run()
 {
     static const char letters[] = "PSXGDatgmfbncorqwkK";
     // Operations added later: reached only through their own byte, so that every other byte
     // keeps mapping to the operation it did (the seeds and saved inputs keep their meaning).
-    static const char laterLetters[] = "R";
+    static const char laterLetters[] = "RB";
     constexpr int opCount = sizeof letters - 1;
     for (int ops = 0; ops < MaxOps && !m_in.atEnd(); ++ops) {
         const uint8_t b = m_in.byte();
@@ -1129,6 +1792,10 @@ void Harness::run()
         }
         if (op == 'P') {
             createPool();
+            continue;
+        }
+        if (op == 'B') {
+            backgroundOp();
             continue;
         }
         if (op == 'c') {
@@ -1300,7 +1967,8 @@ void Harness::checkOutcome(const Record &r, int *outcome)
     const bool mayCancel = r.callerCanceled || p->graceStops > r.graceAtSubmit
         || (isChild && p->failedStarts > r.failedStartsAtSubmit);
     const bool isAsyncKind = r.kind == Kind::Gate || r.kind == Kind::Timer
-        || r.kind == Kind::AsyncThrow || r.kind == Kind::Batch || r.kind == Kind::ChildTimer;
+        || r.kind == Kind::AsyncThrow || r.kind == Kind::Batch || r.kind == Kind::ChildTimer
+        || r.kind == Kind::BgInner;
     const bool mayTimeOut = isAsyncKind && p->options.timeout.count() > 0;
     const bool mayFail = r.kind == Kind::Throw || r.kind == Kind::AsyncThrow
         || (r.kind == Kind::Batch && r.throwAt < r.count);
@@ -1461,6 +2129,7 @@ bool poolThreadsLeft(QByteArray *names)
 void Harness::finish()
 {
     trace("| end");
+    bgFinish();
     // A pool destroyed from its own thread drains after its destructor: wait for that, parents
     // first (nested tasks are all submitted once their parents ended).
     for (const Record &r : m_records) {
@@ -1522,6 +2191,7 @@ void Harness::finish()
         checkStopped(p);
     for (PoolInfo *p : alive)
         destroy(p);
+    bgCheck();
     // Pools destroyed earlier: their futures only (their counters went with them).
     for (const Record &r : m_records) {
         int outcome;
