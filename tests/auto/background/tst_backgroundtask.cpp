@@ -111,6 +111,7 @@ private Q_SLOTS:
 
     void nullFunctionThrows();
     void startReturnsTheFunctionsResult();
+    void moveOnlyResult();
     void outcomeIsNeverReportedFromWithinStart();
     void functionThrowingFailsTheRun();
     void failingInnerFutureFailsTheRun();
@@ -183,6 +184,28 @@ void tst_BackgroundTask::startReturnsTheFunctionsResult()
     QCOMPARE(future.result(), 42);
     QCOMPARE(finished.count(), 1);
     QVERIFY(!task.isRunning());
+}
+
+void tst_BackgroundTask::moveOnlyResult()
+{
+    // A result that cannot be copied is moved from the function's future to the run's.
+    auto promise = std::make_shared<QPromise<std::unique_ptr<int>>>();
+    BackgroundTask<std::unique_ptr<int>> task([promise] {
+        promise->start();
+        return promise->future();
+    });
+    QSignalSpy finished(&task, &BackgroundTaskBase::finished);
+    QFuture<std::unique_ptr<int>> future = task.start();
+    QTimer::singleShot(1, &task, [promise] {
+        promise->addResult(std::make_unique<int>(42));
+        promise->finish();
+    });
+    QTRY_VERIFY(future.isFinished());
+    QCOMPARE(finished.count(), 1);
+    QCOMPARE(future.resultCount(), 1);
+    std::unique_ptr<int> result = future.takeResult();
+    QVERIFY(result);
+    QCOMPARE(*result, 42);
 }
 
 void tst_BackgroundTask::outcomeIsNeverReportedFromWithinStart()

@@ -78,6 +78,7 @@ class tst_BlockingPool : public QObject
 
 private Q_SLOTS:
     void runReturnsResults();
+    void moveOnlyResults();
     void sharedInnerFutureCompletesEveryTask();
     void createTaskReturnsFuture();
     void tasksRunOnThePoolThreadNamedAfterThePool();
@@ -121,6 +122,45 @@ void tst_BlockingPool::runReturnsResults()
     pool.run([&ran] { ran = true; });
     QVERIFY(ran);
     QCOMPARE(pool.run([] { return delayedValue(10, 7); }), 7);
+    pool.stop();
+}
+
+void tst_BlockingPool::moveOnlyResults()
+{
+    // A result type that cannot be copied travels by move: from the task, from an inner
+    // future, and through run(). (A batch's results must be copyable: a static_assert.)
+    BlockingThreadedTaskPool pool({.name = QStringLiteral("move-only")});
+    pool.start();
+    std::unique_ptr<int> direct = pool.run([] { return std::make_unique<int>(1); });
+    QVERIFY(direct);
+    QCOMPARE(*direct, 1);
+
+    QFuture<std::unique_ptr<int>> sync = pool.createTask([] { return std::make_unique<int>(2); });
+    QFuture<std::unique_ptr<int>> async = pool.createTask([] {
+        auto promise = std::make_shared<QPromise<std::unique_ptr<int>>>();
+        promise->start();
+        QTimer::singleShot(1, [promise] {
+            promise->addResult(std::make_unique<int>(3));
+            promise->finish();
+        });
+        return promise->future();
+    });
+    QCOMPARE(*sync.takeResult(), 2);
+    QCOMPARE(*async.takeResult(), 3);
+    std::unique_ptr<int> awaited = pool.run([] {
+        QPromise<std::unique_ptr<int>> promise;
+        promise.start();
+        promise.addResult(std::make_unique<int>(4));
+        promise.finish();
+        return promise.future();
+    });
+    QVERIFY(awaited);
+    QCOMPARE(*awaited, 4);
+
+    // A move-only task failing: the exception travels as for any type.
+    QFuture<std::unique_ptr<int>> failing =
+        pool.createTask([]() -> std::unique_ptr<int> { throw CustomError(5); });
+    QVERIFY_THROWS_EXCEPTION(CustomError, failing.waitForFinished());
     pool.stop();
 }
 
