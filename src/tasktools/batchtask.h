@@ -65,6 +65,7 @@ public:
             m_outer.reportCanceled();
             m_outer.reportFinished();
         }
+        tsanDropTypedReference(m_outer);
     }
 
     QFuture<R> future() { return m_outer.future(); }

@@ -60,6 +60,25 @@ inline void tsanAcquireFuture(const QFutureInterfaceBase &future) noexcept
     tsanAcquire(&future.resultStoreBase());
 }
 
+// Drops a task's typed reference to its outer future (before the task's destructor would), under
+// the future's mutex. The last typed reference to a future clears its result store: when that
+// is the task's, on the pool thread, the caller has already read the results (result(), or
+// takeResult(), which writes the store, both under that mutex) and dropped its future. Qt orders
+// the two by its reference count inside libQt6Core, where ThreadSanitizer cannot see it; the
+// mutex shows TSan the same order. An untyped copy keeps the mutex alive meanwhile, and the
+// moved-from interface left in the task is inert. Nothing in other builds.
+template<typename R>
+void tsanDropTypedReference(QFutureInterface<R> &outer) noexcept
+{
+#if defined(QT_BUILDING_UNDER_TSAN)
+    const QFutureInterfaceBase keep(outer);
+    QMutexLocker locker(&keep.mutex());
+    QFutureInterface<R> last(std::move(outer));
+#else
+    Q_UNUSED(outer);
+#endif
+}
+
 // The mark of an object that Qt hands between threads under its own locks (see tsanRelease()).
 // Declared after the members it covers: each construction of the object releases what the
 // constructing thread wrote; acquire() and the destruction acquire it.
@@ -286,6 +305,7 @@ public:
             m_outer.reportCanceled();
             m_outer.reportFinished();
         }
+        tsanDropTypedReference(m_outer);
     }
 
     QFuture<R> future() { return m_outer.future(); }
