@@ -1378,15 +1378,23 @@ void bgGone(BgInfo *b)
     b->gone.store(true);
 }
 
-void bgStart(BgInfo *b, int value)
+// Before start() or cancel(): checks isRunning() against the model and marks the current run,
+// if any, as ended on request. Returns whether a run was current.
+bool bgEndCurrentRequested(BgInfo *b)
 {
-    if (!b->task)
-        return;
     const bool wasRunning = b->current >= 0;
     FUZZ_CHECK(b->task->isRunning() == wasRunning, "background task %d: isRunning() %d, not %d",
                b->serial, b->task->isRunning(), wasRunning);
     if (wasRunning)
         b->runs[b->current].cancelRequested = true;
+    return wasRunning;
+}
+
+void bgStart(BgInfo *b, int value)
+{
+    if (!b->task)
+        return;
+    const bool wasRunning = bgEndCurrentRequested(b);
     b->starting = true;
     b->restarting = wasRunning;
     b->sawStarted = false;
@@ -1419,11 +1427,7 @@ void bgCancel(BgInfo *b)
 {
     if (!b->task)
         return;
-    const bool wasRunning = b->current >= 0;
-    FUZZ_CHECK(b->task->isRunning() == wasRunning, "background task %d: isRunning() %d, not %d",
-               b->serial, b->task->isRunning(), wasRunning);
-    if (wasRunning)
-        b->runs[b->current].cancelRequested = true;
+    const bool wasRunning = bgEndCurrentRequested(b);
     const int signalsBefore = b->signalCount;
     b->task->cancel();
     FUZZ_CHECK(b->current < 0 && !b->task->isRunning(),
