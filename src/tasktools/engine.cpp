@@ -166,17 +166,6 @@ void Engine::drain()
     afterActivity();
 }
 
-namespace {
-
-inline void cpuRelax() noexcept
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
-} // namespace
-
 // Before the engine goes idle, it watches the submission counter for up to LingerNs: a producer
 // streaming tasks refills the queue within microseconds, and catching that here saves it a
 // posted event and this thread a round through the event loop and back (measured: 20k -> 300

@@ -27,6 +27,14 @@ namespace TaskTools::Detail {
 
 class Inbox;
 
+// A spin-wait hint: lets the other hardware thread of the core run, and saves power.
+inline void cpuRelax() noexcept
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 // ThreadSanitizer cannot see the hand-overs that Qt orders with its own locks inside
 // libQt6Core, which is not instrumented. Under TSan, the library marks them on an address of the
 // object handed over: the writer releases before handing it over, the reader acquires after.

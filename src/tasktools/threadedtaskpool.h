@@ -133,9 +133,7 @@ public:
                     return;
                 std::this_thread::yield(); // lets the pool thread run if it shares our core
             }
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
+            cpuRelax();
         }
     }
 
