@@ -171,6 +171,12 @@ auto submitTo(QThreadPool &pool)
     };
 }
 
+// The longest time a producer of the last throughput run spent submitting, in ns: the producers
+// start together, so this is when the last task was submitted.
+std::atomic<qint64> g_submitNs {0};
+// g_submitNs as a share of that run's time (the `submit_share` of the throughput rows).
+double g_submitShare = 0;
+
 // A producer's share of the throughput scenario: submits the tasks [begin, end) with `submit`,
 // then checks every result.
 template<typename Submit>
@@ -178,8 +184,13 @@ void produceAndCheck(qint64 begin, qint64 end, Submit submit)
 {
     std::vector<decltype(submit(0))> futures;
     futures.reserve(std::size_t(end - begin));
+    const Clock::time_point start = Clock::now();
     for (qint64 i = begin; i < end; ++i)
         futures.push_back(submit(int(i)));
+    const qint64 submitNs =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+    qint64 longest = g_submitNs.load(std::memory_order_relaxed);
+    while (submitNs > longest && !g_submitNs.compare_exchange_weak(longest, submitNs)) { }
     for (qint64 i = begin; i < end; ++i) {
         if (resultOf(futures[std::size_t(i - begin)]) != int(i))
             fail("wrong result for task " + std::to_string(i));
@@ -191,9 +202,11 @@ void produceAndCheck(qint64 begin, qint64 end, Submit submit)
 template<typename Submit>
 double tasksPerSecond(qint64 n, int producers, Submit submit)
 {
-    return double(n) / timedProducers(producers, n, [&](qint64 begin, qint64 end) {
-               produceAndCheck(begin, end, submit);
-           });
+    g_submitNs.store(0);
+    const double seconds = timedProducers(
+        producers, n, [&](qint64 begin, qint64 end) { produceAndCheck(begin, end, submit); });
+    g_submitShare = double(g_submitNs.load()) / 1e9 / seconds;
+    return double(n) / seconds;
 }
 
 double throughputTaskTools(const std::string &impl, qint64 n, int producers)
@@ -305,7 +318,11 @@ void runThroughputMode(const char *scenario, int producers, const std::vector<st
         throughputOf(impl, warmupN(n), producers);
         const double rate = throughputOf(impl, n, producers);
         checkNothingRanOnCaller(impl);
-        Row(scenario, impl, n).value("tasks_per_s", rate).value("producers", producers).print();
+        Row(scenario, impl, n)
+            .value("tasks_per_s", rate)
+            .value("producers", producers)
+            .value("submit_share", g_submitShare)
+            .print();
     }
 }
 
