@@ -6,6 +6,7 @@
 
 #include <QtCore/qfuture.h>
 #include <QtCore/qobject.h>
+#include <QtCore/qpointer.h>
 
 #include <exception>
 #include <functional>
@@ -28,10 +29,15 @@ class BackgroundTaskBasePrivate;
 // continuations), then the outcome signal: slots see isRunning() == false and a finished future,
 // and may call start() again, or even delete the task (though deleteLater() is the usual way). A
 // restart (start() during a run) cancels the old run, emits canceled() for it, and keeps `running`
-// true without emitting runningChanged.
+// true without emitting runningChanged. A slot of runningChanged(false) that calls start() begins
+// the next run before the ended run's outcome signal: receivers of that signal then see the new
+// run's isRunning() == true.
 //
 // Everything happens in the event loop of the thread the object lives in: no thread of its own,
-// nothing blocks. Call start() and cancel() from that thread only. Destroying the object cancels
+// nothing blocks. Call start() and cancel() from that thread only. The function runs there too
+// and may call cancel() itself: that ends its run at once (runningChanged(false) and canceled()
+// are emitted from within that cancel(), and their slots may restart or even delete the task),
+// and what the function then returns is canceled. Destroying the object cancels
 // the current run (the caller's future ends canceled, the function's own future is canceled) and
 // emits no signal; whatever the function's future does afterwards does not reach the destroyed
 // object. A failure that nobody handles (no receiver connected to failed()) is logged as a
@@ -122,10 +128,11 @@ public:
 
     // Throws std::invalid_argument if `function` is empty.
     explicit BackgroundTask(Function function, QObject *parent = nullptr)
-        : BackgroundTaskBase(parent), m_function(std::move(function))
+        : BackgroundTaskBase(parent)
     {
-        if (!m_function)
+        if (!function)
             throw std::invalid_argument("TaskTools::BackgroundTask: the function is empty");
+        m_function = std::make_shared<const Function>(std::move(function));
     }
 
     // Catches functions that cannot become a Function, to explain why.
@@ -148,18 +155,24 @@ public:
         outer.reportStarted();
         const quint64 run = beginRun(outer);
         if (run != 0) {
-            QFuture<T> inner = invoke();
-            if (followInner(run, QFuture<void>(inner)))
+            // The function may cancel the run, and a slot of cancel()'s signals delete the task.
+            const QPointer<BackgroundTaskBase> alive(this);
+            QFuture<T> inner = invoke(m_function);
+            if (!alive)
+                inner.cancel(); // the destructor abandoned the run
+            else if (followInner(run, QFuture<void>(inner)))
                 m_inner = inner;
         }
         return outer.future();
     }
 
 private:
-    QFuture<T> invoke()
+    // `function` is a reference of its own: the function outlives the task if that is deleted
+    // while it runs.
+    static QFuture<T> invoke(std::shared_ptr<const Function> function)
     {
         try {
-            return m_function();
+            return (*function)();
         } catch (...) {
             QFutureInterface<T> failure;
             failure.reportStarted();
@@ -192,7 +205,7 @@ private:
     // The typed copy keeps the results alive: the base only holds an untyped one.
     void runEnding() override { m_inner = QFuture<T>(); }
 
-    Function m_function;
+    std::shared_ptr<const Function> m_function;
     QFuture<T> m_inner;
 };
 

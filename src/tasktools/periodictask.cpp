@@ -2,20 +2,22 @@
 #include "periodictask.h"
 
 #include <QtCore/qcoreevent.h>
+#include <QtCore/qpointer.h>
 
 #include <limits>
 
 namespace TaskTools {
 
 PeriodicTask::PeriodicTask(std::chrono::milliseconds interval, Call call, QObject *parent, Tag)
-    : BackgroundTaskBase(parent), m_interval(interval), m_call(std::move(call))
+    : BackgroundTaskBase(parent), m_interval(interval)
 {
     if (m_interval.count() < 0)
         throw std::invalid_argument("TaskTools::PeriodicTask: the interval is negative");
     if (m_interval.count() > std::numeric_limits<int>::max())
         throw std::invalid_argument("TaskTools::PeriodicTask: the interval is too long");
-    if (!m_call)
+    if (!call)
         throw std::invalid_argument("TaskTools::PeriodicTask: the function is empty");
+    m_call = std::make_shared<const Call>(std::move(call));
 }
 
 PeriodicTask::~PeriodicTask()
@@ -45,9 +47,13 @@ QFuture<void> PeriodicTask::readyFuture()
 void PeriodicTask::call(quint64 run)
 {
     m_callStarted.start();
+    // The function may cancel the run, and a slot of cancel()'s signals delete the task: then
+    // neither the task nor its members may be touched once the function returns.
+    const QPointer<PeriodicTask> alive(this);
+    const std::shared_ptr<const Call> function = m_call;
     QFuture<void> future;
     try {
-        future = m_call();
+        future = (*function)();
     } catch (...) {
         // Reported through the same path as a failed future, so that failed() is never emitted
         // from within start().
@@ -56,6 +62,10 @@ void PeriodicTask::call(quint64 run)
         failure.reportException(std::current_exception());
         failure.reportFinished();
         future = failure.future();
+    }
+    if (!alive) {
+        future.cancel(); // the destructor abandoned the run
+        return;
     }
     followInner(run, future);
 }

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -42,7 +43,9 @@ inline constexpr bool isStdFunction<std::function<Signature>> = true;
 // ends canceled when cancel(), a restart or the destruction of the task stops it, and canceling
 // it stops the task. cancel() and destruction also cancel the future of a call in progress.
 //
-// Call start() and cancel() from the object's thread; the function is always called there.
+// Call start() and cancel() from the object's thread; the function is always called there, and
+// may call cancel() itself (see BackgroundTaskBase): that ends the run, and the future the call
+// then returns is canceled.
 // Signals, `running`, destruction: see BackgroundTaskBase.
 class TASKTOOLS_EXPORT PeriodicTask : public BackgroundTaskBase
 {
@@ -118,7 +121,9 @@ private:
     void scheduleNext();
 
     const std::chrono::milliseconds m_interval;
-    const Call m_call;
+    // Shared with a call in progress: the function outlives the task if that is deleted while it
+    // runs (the function canceled the task, and a slot deleted it).
+    std::shared_ptr<const Call> m_call;
     QBasicTimer m_timer;
     QElapsedTimer m_callStarted;
     quint64 m_run = 0;

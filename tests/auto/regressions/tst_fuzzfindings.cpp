@@ -31,6 +31,8 @@ private Q_SLOTS:
     void cancelRacingAFailureCountsAsTheFutureEnds();
     void canceledFutureEndsTheBackgroundRunCanceled_data();
     void canceledFutureEndsTheBackgroundRunCanceled();
+    void taskDeletedFromWithinItsFunction_data();
+    void taskDeletedFromWithinItsFunction();
 };
 
 void tst_FuzzFindings::statusTimersSurviveDestroyFromPoolThread_data()
@@ -197,6 +199,109 @@ void tst_FuzzFindings::canceledFutureEndsTheBackgroundRunCanceled()
     QVERIFY(future.isFinished());
     QVERIFY(future.isCanceled());
     QVERIFY(!QFutureInterfaceBase::get(future).hasException());
+}
+
+namespace {
+// Tells whether a closure went while it ran (its state in statics: the closure's own members are
+// what may be gone).
+struct ClosureSentinel
+{
+    static inline bool inCall = false;
+    static inline bool destroyedInCall = false;
+    ClosureSentinel() = default;
+    ClosureSentinel(const ClosureSentinel &) = default;
+    ClosureSentinel &operator=(const ClosureSentinel &) = default;
+    ~ClosureSentinel()
+    {
+        if (inCall)
+            destroyedInCall = true;
+    }
+};
+} // namespace
+
+void tst_FuzzFindings::taskDeletedFromWithinItsFunction_data()
+{
+    QTest::addColumn<bool>("periodic");
+    QTest::addColumn<bool>("onStopped"); // the slot of runningChanged(false), not of canceled()
+    QTest::addColumn<int>("cancelAt"); // the call of the function that cancels
+    QTest::newRow("background, canceled()") << false << false << 1;
+    QTest::newRow("background, runningChanged(false)") << false << true << 1;
+    QTest::newRow("periodic start, canceled()") << true << false << 1;
+    QTest::newRow("periodic start, runningChanged(false)") << true << true << 1;
+    QTest::newRow("periodic timer, canceled()") << true << false << 2;
+    QTest::newRow("periodic timer, runningChanged(false)") << true << true << 2;
+}
+
+// The function canceled its own run (allowed: it runs on the task's thread), and a slot of the
+// signals that cancel() emits deleted the task (allowed: slots may). Once the function returned,
+// start() (a periodic task's timer call) went on with the deleted task, following the future the
+// function returned, and the function's own closure had been destroyed while it ran
+// (heap-use-after-free under ASan; the sentinel sees the closure go in any build). Fuzzer input:
+// B0:new background(ready, 0 ms) to pool0 V0:cancelInCall V0:on canceled delete B0:start. The task
+// must end that run canceled, cancel what the function returned, and the function may still use
+// what it captured.
+void tst_FuzzFindings::taskDeletedFromWithinItsFunction()
+{
+    QFETCH(bool, periodic);
+    QFETCH(bool, onStopped);
+    QFETCH(int, cancelAt);
+    QPointer<BackgroundTaskBase> task;
+    std::vector<std::shared_ptr<QPromise<int>>> promises;
+    int calls = 0;
+    ClosureSentinel::inCall = false;
+    ClosureSentinel::destroyedInCall = false;
+    // Uses its captures after cancel() returned, as any function may.
+    auto function = [&task, &promises, &calls, cancelAt, sentinel = ClosureSentinel()] {
+        Q_UNUSED(sentinel);
+        ClosureSentinel::inCall = true;
+        if (++calls == cancelAt)
+            task->cancel();
+        auto promise = std::make_shared<QPromise<int>>();
+        promise->start();
+        promises.push_back(promise);
+        if (calls == 1 && cancelAt == 2) { // the first call ends at once: the next one follows
+            promise->addResult(1);
+            promise->finish();
+        }
+        ClosureSentinel::inCall = false;
+        return promise->future();
+    };
+    QFuture<void> future;
+    if (periodic) {
+        task = new PeriodicTask(1ms, [function] { return QFuture<void>(function()); });
+    } else {
+        task = new BackgroundTask<int>(function);
+    }
+    bool stopped = false;
+    bool deleted = false;
+    connect(task, &BackgroundTaskBase::runningChanged, task, [&](bool running) {
+        if (running)
+            return;
+        stopped = true;
+        if (onStopped) {
+            deleted = true;
+            delete task;
+        }
+    });
+    connect(task, &BackgroundTaskBase::canceled, task, [&] {
+        QVERIFY(stopped);
+        QVERIFY(!onStopped);
+        deleted = true;
+        delete task;
+    });
+    if (periodic)
+        future = static_cast<PeriodicTask *>(task.data())->start();
+    else
+        future = QFuture<void>(static_cast<BackgroundTask<int> *>(task.data())->start());
+    QTRY_VERIFY(deleted);
+    QVERIFY(task.isNull());
+    QVERIFY(!ClosureSentinel::destroyedInCall);
+    QCOMPARE(calls, cancelAt);
+    QCOMPARE(int(promises.size()), cancelAt);
+    QVERIFY(future.isFinished());
+    QVERIFY(future.isCanceled());
+    QVERIFY(!QFutureInterfaceBase::get(future).hasException());
+    QVERIFY(promises.back()->future().isCanceled()); // what the canceling call returned
 }
 
 QTEST_GUILESS_MAIN(tst_FuzzFindings)
