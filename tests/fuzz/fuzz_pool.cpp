@@ -46,6 +46,14 @@
 //            function and the operations; no signal on destruction, whose run's future ends
 //            canceled; isRunning() as the model says, a periodic task's calls never overlap and
 //            only while it runs. At the end every run ended and every future finished.
+//   V index op arg   more of the same (see Harness::reactionOp()): a BackgroundTask<void> or a
+//            PeriodicTask with a synchronous function; slots that start(), cancel(), delete or
+//            deleteLater() the task from within its own signals (once each); a function that
+//            cancels its own run; disconnecting the receiver of failed(), whereupon each failed
+//            run must log the warning of tasktools.background instead (the message handler
+//            takes it as that run's outcome; any other warning is a finding). Slots and the
+//            function act from within start() and cancel(): each call is checked against what
+//            it may emit, nested ones apart. Only the byte 'V' itself means it.
 // FUZZ_POOL_TRACE=1 in the environment prints each input's operations as the harness read them.
 // Every input ends quickly: tasks sleep at most 3 ms, timers fire within 8 ms, gates are opened
 // before anything waits for them, and operations and tasks are capped.
@@ -58,6 +66,7 @@
 #include <QtCore/QFile>
 #include <QtCore/QMutex>
 #include <QtCore/QPromise>
+#include <QtCore/QRegularExpression>
 #include <QtCore/QSemaphore>
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
@@ -357,7 +366,8 @@ struct SharedLog
     std::atomic<int> childNotRunning {0};
 };
 
-// Background tasks (operation B): a BackgroundTask<int> or a PeriodicTask whose function is of
+// Background tasks (operations B and V): a BackgroundTask<int>, a BackgroundTask<void> or a
+// PeriodicTask (its function asynchronous, or synchronous: returning void) whose function is of
 // one of these kinds, each call returning a future for the run's value.
 enum BgKind {
     BgReady, // a finished future
@@ -372,27 +382,57 @@ enum BgKind {
 const char *const bgKindNames[] = {"ready",      "timer 0 ms", "timer 3 ms",       "throws",
                                    "fails 1 ms", "hangs",      "producer cancels", "pool task"};
 
-enum class BgOutcome { None, Finished, Failed, Canceled, Destroyed };
+// Lost: the run ended (runningChanged(false)) but a slot deleted the task before its outcome
+// signal.
+enum class BgOutcome { None, Finished, Failed, Canceled, Destroyed, Lost };
 
 // One run of a background task: from its start() to its one outcome.
 struct BgRun
 {
     QFuture<int> result; // BackgroundTask<int> only
     QFuture<void> future; // start()'s future
+    bool futureKnown = false; // start() returned it (a run may end before that, from a slot)
     int value = 0;
     bool cancelRequested = false; // by cancel(), a restart, or its caller canceling the future
     bool sawStopped = false; // runningChanged(false) was emitted for it
+    bool callThrew = false; // a call of the function threw
+    bool inStoppedSlot = false; // its runningChanged(false) is being delivered
+    int startsAtStop = 0; // the task's start() calls when it stopped
     BgOutcome outcome = BgOutcome::None;
+    QString message; // failed()'s, or the warning's
+    bool warned = false; // the failure was logged, no receiver being connected to failed()
 };
+
+// A start(), a cancel() or a deletion in progress, by the harness or by a slot or the function
+// acting on the task (operation V): the signals that each may emit while it is the innermost.
+struct BgFrame
+{
+    enum Kind { Start, Cancel } kind;
+    int run = -1; // Start: the new run
+    int previous = -1; // Start: the run current when start() was called (a restart cancels it)
+    bool begun = false; // Start: the new run became current (runningChanged(true) or the
+                        // restart's canceled())
+    int calls = 0; // Start: calls of the function
+    int signals = 0; // signals emitted while this frame was the innermost
+    int startsBefore = 0; // the task's start() calls before it
+};
+
+// What a slot does when its signal comes (operation V): once, then it is disarmed.
+enum BgSignal { SigFinished, SigFailed, SigCanceled, SigStarted, SigStopped, SigCount };
+const char *const bgSignalNames[] = {"finished", "failed", "canceled", "runningChanged(true)",
+                                     "runningChanged(false)"};
+enum BgAction { ActNone = -1, ActStart, ActCancel, ActDelete, ActDeleteLater, ActCount };
+const char *const bgActionNames[] = {"start", "cancel", "delete", "deleteLater"};
 
 // A background task living on the main thread or on a pool's thread (`home`), and the harness's
 // model of it. While the task lives the model is touched on its home thread only (the harness
-// runs the operations on a pool-homed task as tasks of that pool and waits for them); after
-// `gone`, by the main thread.
+// runs the operations on a pool-homed task as tasks of that pool and waits for them; the slots
+// and the function run there too); after `gone`, by the main thread.
 struct BgInfo
 {
     int serial = 0;
     bool periodic = false;
+    bool voidForm = false; // BackgroundTask<void>, or a PeriodicTask with a synchronous function
     int kind = BgReady;
     int intervalMs = 0;
     PoolInfo *home = nullptr; // null: the main thread
@@ -401,25 +441,61 @@ struct BgInfo
     QObject *parent = nullptr;
     BackgroundTaskBase *task = nullptr;
     BackgroundTask<int> *background = nullptr;
+    BackgroundTask<void> *backgroundVoid = nullptr;
     PeriodicTask *periodicTask = nullptr;
 
     std::vector<BgRun> runs;
     int current = -1; // the current run's index in `runs`, -1 when none
-    int runValue = 0; // the value of the run being started, or current
-    bool starting = false; // inside start()
-    bool restarting = false; // inside a start() that cancels a current run
-    bool sawStarted = false; // runningChanged(true) during this start()
-    int startCalls = 0; // calls of the function during this start()
+    std::vector<int> stopped; // runs after runningChanged(false), before their outcome signal
+    std::vector<BgFrame> frames; // start(), cancel() calls in progress, innermost last
+    int startCount = 0; // start() calls
     bool destroying = false; // its (or its parent's) destructor runs
     int signalCount = 0;
+    bool listening = true; // the harness's receiver is connected to failed()
+    QMetaObject::Connection failedConnection;
+    struct Reaction
+    {
+        int action = ActNone;
+        int value = 0; // for ActStart
+    } reactions[SigCount];
+    bool cancelInCall = false; // the function's next call cancels the run first
     struct Inner
     {
         QFuture<void> future;
         int run;
+        bool orphan = false; // returned after the function canceled its run: canceled at once
     };
     std::vector<Inner> inners; // what the function returned, in order
     std::vector<std::shared_ptr<QPromise<int>>> hangs; // BgHang's promises
     std::atomic<bool> gone {false};
+};
+
+// The tasks the harness creates: they tell the model as their destruction begins, however it
+// comes (delete, deleteLater(), the parent), before the library's destructors run.
+template<typename T>
+class FuzzBackground : public BackgroundTask<T>
+{
+public:
+    FuzzBackground(BgInfo *b, typename BackgroundTask<T>::Function function, QObject *parent)
+        : BackgroundTask<T>(std::move(function), parent), m_b(b)
+    { }
+    ~FuzzBackground() override { m_b->destroying = true; }
+
+private:
+    BgInfo *m_b;
+};
+
+class FuzzPeriodic : public PeriodicTask
+{
+public:
+    template<typename F>
+    FuzzPeriodic(BgInfo *b, std::chrono::milliseconds interval, F &&function, QObject *parent)
+        : PeriodicTask(interval, std::forward<F>(function), parent), m_b(b)
+    { }
+    ~FuzzPeriodic() override { m_b->destroying = true; }
+
+private:
+    BgInfo *m_b;
 };
 
 class Harness
@@ -442,8 +518,9 @@ private:
     void blockingRun(PoolInfo *p, int work);
     void racingSubmitAndStop(PoolInfo *p, int mode);
     void backgroundOp();
-    void bgCreate(int index, bool periodic, int kind, int intervalMs, PoolInfo *home,
+    void bgCreate(int index, bool periodic, bool voidForm, int kind, int intervalMs, PoolInfo *home,
                   PoolInfo *target);
+    void reactionOp();
     template<typename F>
     void onHome(BgInfo *b, F &&op);
     bool runOnPool(PoolInfo *p, std::function<void()> op);
@@ -1204,9 +1281,12 @@ void Harness::readStatus(PoolInfo *p)
     FUZZ_CHECK(s->size() == p->options.size, "pool %d: status size %d", p->serial, s->size());
 }
 
-// ---- Background and periodic tasks (operation B) ----
+// ---- Background and periodic tasks (operations B and V) ----
 
 constexpr int MaxBackgroundTasks = 4; // per input
+
+// The current input's tasks by serial, for the warnings they log (from any thread).
+std::atomic<BgInfo *> g_bgTasks[MaxBackgroundTasks];
 
 bool hasException(const QFuture<void> &future, std::exception_ptr *error = nullptr)
 {
@@ -1232,63 +1312,48 @@ void checkInnerCanceled(const BgInfo *b, int run, const char *how)
     }
 }
 
-// The signals, on the task's thread. Each run ends with exactly one of finished(), failed() and
-// canceled() (none when the task is destroyed), after runningChanged(false) and its future
-// finished; a restart's canceled() comes from within start(), with the task still running, and no
-// other outcome ever does. The signal agrees with the future, and the operations and the
-// function's kind allow it.
-void bgRunningChanged(BgInfo *b, bool on)
+void bgStart(BgInfo *b, int value);
+void bgCancel(BgInfo *b);
+void bgDestroy(BgInfo *b, bool parent);
+
+// A slot armed by operation V acts on the task from within the signal `signal`: once.
+void bgReact(BgInfo *b, BgSignal signal)
 {
-    FUZZ_CHECK(!b->destroying, "background task %d: runningChanged(%d) as it is destroyed",
-               b->serial, on);
-    ++b->signalCount;
-    if (on) {
-        FUZZ_CHECK(b->starting && !b->restarting && !b->sawStarted && b->current < 0,
-                   "background task %d: runningChanged(true) out of place (in start() %d, "
-                   "restarting %d, current run %d)",
-                   b->serial, b->starting, b->restarting, b->current);
-        FUZZ_CHECK(b->task->isRunning(), "background task %d: runningChanged(true), not running",
-                   b->serial);
-        b->sawStarted = true;
+    BgInfo::Reaction &reaction = b->reactions[signal];
+    const int action = reaction.action;
+    if (action == ActNone || !b->task)
         return;
+    reaction.action = ActNone;
+    switch (action) {
+    case ActStart:
+        bgStart(b, reaction.value);
+        break;
+    case ActCancel:
+        bgCancel(b);
+        break;
+    case ActDelete:
+        bgDestroy(b, false);
+        break;
+    case ActDeleteLater:
+        b->task->deleteLater();
+        break;
     }
-    FUZZ_CHECK(!b->starting, "background task %d: runningChanged(false) from within start()",
-               b->serial);
-    FUZZ_CHECK(b->current >= 0, "background task %d: runningChanged(false) with no run", b->serial);
-    BgRun &r = b->runs[b->current];
-    FUZZ_CHECK(!r.sawStopped, "background task %d: runningChanged(false) twice for run %d",
-               b->serial, b->current);
-    FUZZ_CHECK(!b->task->isRunning(), "background task %d: running in runningChanged(false)",
-               b->serial);
-    FUZZ_CHECK(!r.future.isFinished(),
-               "background task %d: run %d's future finished before runningChanged(false)",
-               b->serial, b->current);
-    r.sawStopped = true;
 }
 
-void bgOutcome(BgInfo *b, BgOutcome outcome, const QString &message)
+// The innermost start() or cancel() in progress, or null (the event loop delivers the news).
+BgFrame *bgTop(BgInfo *b)
 {
-    static const char *const names[] = {"", "finished()", "failed()", "canceled()"};
-    const char *name = names[int(outcome)];
-    FUZZ_CHECK(!b->destroying, "background task %d: %s as it is destroyed", b->serial, name);
-    ++b->signalCount;
-    FUZZ_CHECK(b->current >= 0, "background task %d: %s with no run current", b->serial, name);
-    const int run = b->current;
+    return b->frames.empty() ? nullptr : &b->frames.back();
+}
+
+// Once both are known (the outcome, and the future start() returned): they agree, and the
+// operations and the function's kind allow the outcome.
+void bgCheckRunFuture(BgInfo *b, int run)
+{
+    static const char *const names[] = {"",           "finished()", "failed()",
+                                        "canceled()", "destroyed",  "lost"};
     BgRun &r = b->runs[run];
-    const bool restart = b->restarting && outcome == BgOutcome::Canceled;
-    FUZZ_CHECK(!b->starting || restart, "background task %d: %s from within start()", b->serial,
-               name);
-    if (restart) {
-        FUZZ_CHECK(!r.sawStopped && b->task->isRunning(),
-                   "background task %d: a restart's canceled() after runningChanged(false) %d, "
-                   "or not running",
-                   b->serial, r.sawStopped);
-    } else {
-        FUZZ_CHECK(r.sawStopped && !b->task->isRunning(),
-                   "background task %d: %s without runningChanged(false) before it (%d), or "
-                   "running",
-                   b->serial, name, r.sawStopped);
-    }
+    const char *name = names[int(r.outcome)];
     FUZZ_CHECK(r.future.isFinished(), "background task %d: %s before run %d's future finished",
                b->serial, name, run);
     std::exception_ptr error;
@@ -1296,7 +1361,7 @@ void bgOutcome(BgInfo *b, BgOutcome outcome, const QString &message)
     const char *kind = bgKindNames[b->kind];
     const bool mayFinish = !b->periodic
         && (b->kind == BgReady || b->kind == BgTimer0 || b->kind == BgTimer3 || b->kind == BgPool);
-    switch (outcome) {
+    switch (r.outcome) {
     case BgOutcome::Finished:
         FUZZ_CHECK(!failed && !r.future.isCanceled(),
                    "background task %d: finished() but its future failed (%d) or was canceled",
@@ -1304,13 +1369,15 @@ void bgOutcome(BgInfo *b, BgOutcome outcome, const QString &message)
         FUZZ_CHECK(!r.cancelRequested && mayFinish,
                    "background task %d (%s%s): finished() though canceled (%d)", b->serial, kind,
                    b->periodic ? ", periodic" : "", r.cancelRequested);
-        FUZZ_CHECK(r.result.resultCount() == 1 && r.result.resultAt(0) == r.value,
-                   "background task %d: finished() with %d results, not %d", b->serial,
-                   r.result.resultCount(), r.value);
+        if (!b->voidForm) {
+            FUZZ_CHECK(r.result.resultCount() == 1 && r.result.resultAt(0) == r.value,
+                       "background task %d: finished() with %d results, not %d", b->serial,
+                       r.result.resultCount(), r.value);
+        }
         break;
     case BgOutcome::Failed: {
-        FUZZ_CHECK(failed, "background task %d: failed(\"%s\") but its future did not fail",
-                   b->serial, qPrintable(message));
+        FUZZ_CHECK(failed, "background task %d: failed(\"%s\")%s but its future did not fail",
+                   b->serial, qPrintable(r.message), r.warned ? " (warned)" : "");
         std::string what = "an unknown exception";
         bool allowed = false;
         try {
@@ -1334,9 +1401,9 @@ void bgOutcome(BgInfo *b, BgOutcome outcome, const QString &message)
         FUZZ_CHECK(allowed && !r.cancelRequested,
                    "background task %d (%s): failed with \"%s\" (canceled: %d)", b->serial, kind,
                    what.c_str(), r.cancelRequested);
-        FUZZ_CHECK(message == QString::fromStdString(what),
-                   "background task %d: failed(\"%s\") but its future carries \"%s\"", b->serial,
-                   qPrintable(message), what.c_str());
+        FUZZ_CHECK(r.message == QString::fromStdString(what),
+                   "background task %d: failed(\"%s\")%s but its future carries \"%s\"", b->serial,
+                   qPrintable(r.message), r.warned ? " (warned)" : "", what.c_str());
         break;
     }
     case BgOutcome::Canceled:
@@ -1347,35 +1414,182 @@ void bgOutcome(BgInfo *b, BgOutcome outcome, const QString &message)
                        || (!b->periodic && (b->kind == BgProducerCancels || b->kind == BgPool)),
                    "background task %d (%s%s): canceled() though nobody canceled it", b->serial,
                    kind, b->periodic ? ", periodic" : "");
-        if (r.cancelRequested)
-            checkInnerCanceled(b, run, "canceling its run");
+        break;
+    case BgOutcome::Destroyed:
+        FUZZ_CHECK(r.future.isCanceled() && !failed,
+                   "background task %d destroyed: its run's future canceled %d, failed %d",
+                   b->serial, r.future.isCanceled(), failed);
         break;
     case BgOutcome::None:
-    case BgOutcome::Destroyed:
+    case BgOutcome::Lost:
         break;
     }
-    r.outcome = outcome;
+}
+
+// The signals, on the task's thread. Each run ends with exactly one of finished(), failed() and
+// canceled() (none when the task is destroyed; a failure with no receiver connected to failed()
+// is logged instead), after runningChanged(false) and its future finished. From within start()
+// come only its runningChanged(true) or a restart's canceled() (with the task still running),
+// from within cancel() only runningChanged(false) and canceled(), and otherwise what slots and
+// the function did from within them (each its own frame). The signal agrees with the future, and
+// the operations and the function's kind allow it. A slot may restart the task between a run's
+// runningChanged(false) and its outcome signal; only if none did is the task still not running.
+void bgRunningChanged(BgInfo *b, bool on)
+{
+    FUZZ_CHECK(!b->destroying, "background task %d: runningChanged(%d) as it is destroyed",
+               b->serial, on);
+    ++b->signalCount;
+    BgFrame *top = bgTop(b);
+    if (top)
+        ++top->signals;
+    if (on) {
+        FUZZ_CHECK(top && top->kind == BgFrame::Start && !top->begun && top->previous < 0
+                       && b->current < 0,
+                   "background task %d: runningChanged(true) out of place (in start() %d, "
+                   "current run %d)",
+                   b->serial, top && top->kind == BgFrame::Start, b->current);
+        FUZZ_CHECK(b->task->isRunning(), "background task %d: runningChanged(true), not running",
+                   b->serial);
+        top->begun = true;
+        b->current = top->run;
+        bgReact(b, SigStarted);
+        return;
+    }
+    FUZZ_CHECK(!top || top->kind == BgFrame::Cancel,
+               "background task %d: runningChanged(false) from within start()", b->serial);
+    FUZZ_CHECK(b->current >= 0, "background task %d: runningChanged(false) with no run", b->serial);
+    BgRun &r = b->runs[b->current];
+    FUZZ_CHECK(!r.sawStopped, "background task %d: runningChanged(false) twice for run %d",
+               b->serial, b->current);
+    FUZZ_CHECK(!b->task->isRunning(), "background task %d: running in runningChanged(false)",
+               b->serial);
+    FUZZ_CHECK(!r.futureKnown || !r.future.isFinished(),
+               "background task %d: run %d's future finished before runningChanged(false)",
+               b->serial, b->current);
+    r.sawStopped = true;
+    r.startsAtStop = b->startCount;
+    const int run = b->current;
+    b->stopped.push_back(run);
     b->current = -1;
+    r.inStoppedSlot = true;
+    bgReact(b, SigStopped);
+    b->runs[run].inStoppedSlot = false;
+}
+
+// `warned`: the failure came as the warning logged when no receiver is connected to failed().
+void bgOutcome(BgInfo *b, BgOutcome outcome, const QString &message, bool warned = false)
+{
+    static const char *const names[] = {"", "finished()", "failed()", "canceled()"};
+    const char *name = warned ? "the unhandled failure's warning" : names[int(outcome)];
+    FUZZ_CHECK(!b->destroying, "background task %d: %s as it is destroyed", b->serial, name);
+    FUZZ_CHECK(outcome != BgOutcome::Failed || b->listening != warned,
+               "background task %d: %s, with %s receiver connected to failed()", b->serial, name,
+               b->listening ? "the harness's" : "no");
+    ++b->signalCount;
+    BgFrame *top = bgTop(b);
+    if (top)
+        ++top->signals;
+    const bool restart = top && top->kind == BgFrame::Start && !top->begun && top->previous >= 0
+        && outcome == BgOutcome::Canceled;
+    int run;
+    if (restart) {
+        run = top->previous;
+        FUZZ_CHECK(b->current == run && !b->runs[run].sawStopped && b->task->isRunning(),
+                   "background task %d: a restart's canceled() for run %d, current %d, after "
+                   "runningChanged(false) %d, running %d",
+                   b->serial, run, b->current, b->runs[run].sawStopped, b->task->isRunning());
+    } else {
+        FUZZ_CHECK(!top || top->kind == BgFrame::Cancel,
+                   "background task %d: %s from within start()", b->serial, name);
+        FUZZ_CHECK(!b->stopped.empty(),
+                   "background task %d: %s without runningChanged(false) before it (current run "
+                   "%d)",
+                   b->serial, name, b->current);
+        run = b->stopped.back();
+        b->stopped.pop_back();
+        FUZZ_CHECK(b->runs[run].startsAtStop != b->startCount || !b->task->isRunning(),
+                   "background task %d: running in %s, and nobody restarted it", b->serial, name);
+        FUZZ_CHECK(!top || outcome == BgOutcome::Canceled,
+                   "background task %d: cancel() ended run %d with %s", b->serial, run, name);
+    }
+    BgRun &r = b->runs[run];
+    r.outcome = outcome;
+    r.message = message;
+    r.warned = warned;
+    if (r.futureKnown)
+        bgCheckRunFuture(b, run);
+    if (outcome == BgOutcome::Canceled && r.cancelRequested)
+        checkInnerCanceled(b, run, "canceling its run");
+    if (restart) {
+        b->current = top->run;
+        top->begun = true;
+    }
+    if (!warned)
+        bgReact(b,
+                outcome == BgOutcome::Finished     ? SigFinished
+                    : outcome == BgOutcome::Failed ? SigFailed
+                                                   : SigCanceled);
+}
+
+// The warning "<class>("fzbg<serial>") failed and no receiver is connected to failed(): <what>",
+// under tasktools.background, on the task's thread: the failed run's outcome.
+void bgWarning(const QString &text)
+{
+    static const QRegularExpression pattern(QStringLiteral(
+        R"re(^TaskTools::(BackgroundTask|PeriodicTask)\("fzbg(\d+)"\) failed and no receiver )re"
+        R"re(is connected to failed\(\): (.*)$)re"));
+    const QRegularExpressionMatch match = pattern.match(text);
+    FUZZ_CHECK(match.hasMatch(), "an unexpected tasktools.background warning: %s",
+               qPrintable(text));
+    const int serial = match.captured(2).toInt();
+    BgInfo *b = serial < MaxBackgroundTasks ? g_bgTasks[serial].load() : nullptr;
+    FUZZ_CHECK(b && b->task, "a warning about background task %d, which does not exist: %s", serial,
+               qPrintable(text));
+    FUZZ_CHECK((match.captured(1) == QLatin1String("PeriodicTask")) == b->periodic,
+               "background task %d: warned as a %s", serial, qPrintable(match.captured(1)));
+    bgOutcome(b, BgOutcome::Failed, match.captured(3), true);
 }
 
 // The task was destroyed (QObject::destroyed, on its thread): its current run ended canceled,
-// silently, and took the function's future with it.
+// silently, and took the function's future with it. A run that had ended without its outcome
+// signal yet (a slot of runningChanged(false) deleted the task) gets none.
 void bgGone(BgInfo *b)
 {
     FUZZ_CHECK(b->destroying, "background task %d destroyed by nobody", b->serial);
     if (b->current >= 0) {
         BgRun &r = b->runs[b->current];
-        FUZZ_CHECK(r.future.isFinished() && r.future.isCanceled() && !hasException(r.future),
-                   "background task %d destroyed: its run's future finished %d, canceled %d",
-                   b->serial, r.future.isFinished(), r.future.isCanceled());
-        checkInnerCanceled(b, b->current, "destroying the task");
         r.outcome = BgOutcome::Destroyed;
+        if (r.futureKnown)
+            bgCheckRunFuture(b, b->current);
+        checkInnerCanceled(b, b->current, "destroying the task");
         b->current = -1;
     }
+    // Their futures finish once the slot returns (bgCheck() sees that they did).
+    for (int run : b->stopped) {
+        FUZZ_CHECK(b->runs[run].inStoppedSlot,
+                   "background task %d: run %d ended, but neither its outcome signal nor a "
+                   "warning came",
+                   b->serial, run);
+        b->runs[run].outcome = BgOutcome::Lost;
+    }
+    b->stopped.clear();
     b->task = nullptr;
     b->background = nullptr;
+    b->backgroundVoid = nullptr;
     b->periodicTask = nullptr;
     b->gone.store(true);
+}
+
+// Between the operations, on the task's thread: nothing is in progress, and every run that ended
+// had its outcome signal (or warning) at once.
+void bgSettled(BgInfo *b)
+{
+    FUZZ_CHECK(b->frames.empty(), "background task %d: %d calls in progress between operations",
+               b->serial, int(b->frames.size()));
+    FUZZ_CHECK(b->stopped.empty(),
+               "background task %d: run %d ended, but neither its outcome signal nor a warning "
+               "came",
+               b->serial, b->stopped.empty() ? -1 : b->stopped.back());
 }
 
 // Before start() or cancel(): checks isRunning() against the model and marks the current run,
@@ -1395,32 +1609,59 @@ void bgStart(BgInfo *b, int value)
     if (!b->task)
         return;
     const bool wasRunning = bgEndCurrentRequested(b);
-    b->starting = true;
-    b->restarting = wasRunning;
-    b->sawStarted = false;
-    b->startCalls = 0;
-    b->runValue = value;
-    BgRun r;
-    r.value = value;
+    BgRun fresh;
+    fresh.value = value;
+    b->runs.push_back(fresh);
+    const int run = int(b->runs.size()) - 1;
+    const int previous = b->current;
+    BgFrame frame {BgFrame::Start};
+    frame.run = run;
+    frame.previous = previous;
+    frame.startsBefore = b->startCount++;
+    b->frames.push_back(frame);
+    QFuture<int> result;
+    QFuture<void> future;
     if (b->periodic) {
-        r.future = b->periodicTask->start();
+        future = b->periodicTask->start();
+    } else if (b->voidForm) {
+        future = b->backgroundVoid->start();
     } else {
-        r.result = b->background->start();
-        r.future = QFuture<void>(r.result);
+        result = b->background->start();
+        future = QFuture<void>(result);
     }
-    b->starting = false;
-    b->restarting = false;
-    FUZZ_CHECK(b->current < 0, "background task %d: a restart did not cancel run %d", b->serial,
-               b->current);
-    FUZZ_CHECK(wasRunning || b->sawStarted,
-               "background task %d: start() did not emit runningChanged(true)", b->serial);
-    FUZZ_CHECK(b->startCalls == 1, "background task %d: start() called its function %d times",
-               b->serial, b->startCalls);
-    FUZZ_CHECK(b->task->isRunning() && !r.future.isFinished(),
-               "background task %d: start() returned with running %d, its future finished %d",
-               b->serial, b->task->isRunning(), r.future.isFinished());
-    b->runs.push_back(r);
-    b->current = int(b->runs.size()) - 1;
+    frame = b->frames.back();
+    b->frames.pop_back();
+    BgRun &r = b->runs[run];
+    r.result = result;
+    r.future = future;
+    r.futureKnown = true;
+    FUZZ_CHECK(!wasRunning || b->runs[previous].outcome != BgOutcome::None,
+               "background task %d: a restart did not end run %d", b->serial, previous);
+    FUZZ_CHECK(frame.calls <= 1, "background task %d: start() called its function %d times",
+               b->serial, frame.calls);
+    if (r.outcome == BgOutcome::None) {
+        // Nothing ended the new run from within start().
+        FUZZ_CHECK(frame.begun && frame.calls == 1 && b->current == run,
+                   "background task %d: start() began its run %d, called its function %d "
+                   "times, current run %d",
+                   b->serial, frame.begun, frame.calls, b->current);
+        FUZZ_CHECK(b->task->isRunning() && !future.isFinished(),
+                   "background task %d: start() returned with running %d, its future finished %d",
+                   b->serial, b->task->isRunning(), future.isFinished());
+        return;
+    }
+    // A slot or the function canceled, restarted or deleted the task from within start(): the
+    // new run ended canceled, and so did what its function returned.
+    FUZZ_CHECK(r.outcome == BgOutcome::Canceled || r.outcome == BgOutcome::Destroyed
+                   || r.outcome == BgOutcome::Lost,
+               "background task %d: run %d ended within start() other than canceled", b->serial,
+               run);
+    FUZZ_CHECK(future.isFinished() && future.isCanceled() && !hasException(future),
+               "background task %d: run %d ended within start(), its future finished %d, "
+               "canceled %d",
+               b->serial, run, future.isFinished(), future.isCanceled());
+    bgCheckRunFuture(b, run);
+    checkInnerCanceled(b, run, "ending its run from within start()");
 }
 
 void bgCancel(BgInfo *b)
@@ -1428,14 +1669,24 @@ void bgCancel(BgInfo *b)
     if (!b->task)
         return;
     const bool wasRunning = bgEndCurrentRequested(b);
-    const int signalsBefore = b->signalCount;
+    const int run = b->current;
+    BgFrame frame {BgFrame::Cancel};
+    frame.startsBefore = b->startCount;
+    b->frames.push_back(frame);
     b->task->cancel();
-    FUZZ_CHECK(b->current < 0 && !b->task->isRunning(),
-               "background task %d: cancel() left run %d current (running %d)", b->serial,
-               b->current, b->task->isRunning());
-    FUZZ_CHECK(b->signalCount - signalsBefore == (wasRunning ? 2 : 0),
-               "background task %d: cancel() emitted %d signals", b->serial,
-               b->signalCount - signalsBefore);
+    frame = b->frames.back();
+    b->frames.pop_back();
+    FUZZ_CHECK(!wasRunning || b->runs[run].outcome != BgOutcome::None,
+               "background task %d: cancel() left run %d without an outcome", b->serial, run);
+    // Both signals, unless a slot of runningChanged(false) deleted the task.
+    FUZZ_CHECK(frame.signals == (wasRunning ? 2 : 0)
+                   || (wasRunning && !b->task && frame.signals == 1),
+               "background task %d: cancel() emitted %d signals", b->serial, frame.signals);
+    if (b->task && b->startCount == frame.startsBefore) {
+        FUZZ_CHECK(b->current < 0 && !b->task->isRunning(),
+                   "background task %d: cancel() left run %d current (running %d)", b->serial,
+                   b->current, b->task->isRunning());
+    }
 }
 
 // The caller cancels the current run's future: the run must end canceled (on this thread: by the
@@ -1470,28 +1721,65 @@ void bgDestroy(BgInfo *b, bool parent)
     FUZZ_CHECK(b->gone.load(), "background task %d: destroyed, but no destroyed()", b->serial);
 }
 
+// Connects or disconnects the harness's receiver of failed() (operation V): without one, a
+// failure must be logged instead, exactly once.
+void bgListen(BgInfo *b, bool on)
+{
+    if (!b->task || b->listening == on)
+        return;
+    b->listening = on;
+    if (on) {
+        b->failedConnection = QObject::connect(
+            b->task, &BackgroundTaskBase::failed, b->task,
+            [b](const QString &message) { bgOutcome(b, BgOutcome::Failed, message); });
+    } else {
+        QObject::disconnect(b->failedConnection);
+    }
+}
+
 // The function: on the task's thread, from start() (its first call) or from the task's timers
-// (a periodic task's next calls, never while a previous call's future is unfinished).
+// (a periodic task's next calls, never while a previous call's future is unfinished). Armed by
+// operation V, a call first cancels its own run (allowed: it runs on the task's thread), with
+// whatever the slots then do; what it returns afterwards must be canceled at once.
 QFuture<int> Harness::bgCall(BgInfo *b)
 {
     FUZZ_CHECK(!b->destroying, "background task %d: function called as it is destroyed", b->serial);
+    BgFrame *top = bgTop(b);
     int run;
-    if (b->starting) {
-        FUZZ_CHECK(++b->startCalls == 1, "background task %d: function called twice in start()",
+    if (top && top->kind == BgFrame::Start) {
+        FUZZ_CHECK(++top->calls == 1, "background task %d: function called twice in start()",
                    b->serial);
-        run = int(b->runs.size());
+        FUZZ_CHECK(top->begun && b->current == top->run,
+                   "background task %d: function called before its run %d began (current %d)",
+                   b->serial, top->run, b->current);
+        run = top->run;
     } else {
+        FUZZ_CHECK(!top, "background task %d: function called from within cancel()", b->serial);
         FUZZ_CHECK(b->periodic, "background task %d: function called outside start()", b->serial);
         FUZZ_CHECK(b->current >= 0 && b->task->isRunning(),
                    "periodic task %d: called while not running (run %d)", b->serial, b->current);
         run = b->current;
     }
-    if (!b->inners.empty() && b->inners.back().run == run) {
-        FUZZ_CHECK(b->inners.back().future.isFinished(),
+    // A periodic call: never while the previous one goes on, never after one that failed.
+    FUZZ_CHECK(!b->runs[run].callThrew, "periodic task %d: called again after a call threw",
+               b->serial);
+    for (auto it = b->inners.rbegin(); it != b->inners.rend(); ++it) {
+        if (it->run != run)
+            continue;
+        FUZZ_CHECK(it->future.isFinished(),
                    "periodic task %d: a call began before the previous call's future finished",
                    b->serial);
+        FUZZ_CHECK(!hasException(it->future),
+                   "periodic task %d: called again after a call's future failed", b->serial);
+        break;
     }
-    const int value = b->runValue;
+    const int value = b->runs[run].value;
+    bool orphan = false;
+    if (b->cancelInCall) {
+        b->cancelInCall = false;
+        bgCancel(b); // may restart or delete the task, through the slots
+        orphan = true;
+    }
     QFuture<int> inner;
     switch (b->kind) {
     case BgReady: {
@@ -1509,6 +1797,7 @@ QFuture<int> Harness::bgCall(BgInfo *b)
         inner = timerTask(3, value, false)();
         break;
     case BgThrow:
+        b->runs[run].callThrew = true;
         throw FuzzError(value);
     case BgFailing:
         inner = timerTask(1, value, true)();
@@ -1534,7 +1823,7 @@ QFuture<int> Harness::bgCall(BgInfo *b)
         inner = bgSubmit(b, value);
         break;
     }
-    b->inners.push_back({QFuture<void>(inner), run});
+    b->inners.push_back({QFuture<void>(inner), run, orphan});
     return inner;
 }
 
@@ -1599,16 +1888,21 @@ template<typename F>
 void Harness::onHome(BgInfo *b, F &&op)
 {
     if (!b->home) {
+        bgSettled(b);
         op();
         return;
     }
     PoolInfo *p = b->home;
-    if (p->running && p->runs == b->homeRun && p->alive())
-        runOnPool(p, std::forward<F>(op));
+    if (p->running && p->runs == b->homeRun && p->alive()) {
+        runOnPool(p, [b, op = std::forward<F>(op)]() mutable {
+            bgSettled(b);
+            op();
+        });
+    }
 }
 
-void Harness::bgCreate(int index, bool periodic, int kind, int intervalMs, PoolInfo *home,
-                       PoolInfo *target)
+void Harness::bgCreate(int index, bool periodic, bool voidForm, int kind, int intervalMs,
+                       PoolInfo *home, PoolInfo *target)
 {
     if (BgInfo *old = m_bgSlots[index])
         onHome(old, [old] { bgDestroy(old, false); });
@@ -1619,29 +1913,44 @@ void Harness::bgCreate(int index, bool periodic, int kind, int intervalMs, PoolI
     BgInfo *b = info.get();
     b->serial = int(m_bgs.size());
     b->periodic = periodic;
+    b->voidForm = voidForm;
     b->kind = kind;
     b->intervalMs = intervalMs;
     b->home = home;
     b->homeRun = home ? home->runs : 0;
     b->target = target;
+    g_bgTasks[b->serial].store(b);
     auto make = [this, b] {
         b->parent = new QObject;
-        if (b->periodic) {
-            b->periodicTask = new PeriodicTask(
-                std::chrono::milliseconds(b->intervalMs),
-                [this, b] { return QFuture<void>(bgCall(b)); }, b->parent);
+        const std::chrono::milliseconds interval(b->intervalMs);
+        if (b->periodic && b->voidForm) {
+            // Synchronous: its kind is BgReady or BgThrow, whose futures are finished.
+            b->periodicTask = new FuzzPeriodic(
+                b, interval, [this, b] { (void)bgCall(b); }, b->parent);
             b->task = b->periodicTask;
+        } else if (b->periodic) {
+            b->periodicTask = new FuzzPeriodic(
+                b, interval, [this, b] { return QFuture<void>(bgCall(b)); }, b->parent);
+            b->task = b->periodicTask;
+        } else if (b->voidForm) {
+            b->backgroundVoid = new FuzzBackground<void>(
+                b, [this, b] { return QFuture<void>(bgCall(b)); }, b->parent);
+            b->task = b->backgroundVoid;
         } else {
-            b->background = new BackgroundTask<int>([this, b] { return bgCall(b); }, b->parent);
+            b->background = new FuzzBackground<int>(
+                b, [this, b] { return bgCall(b); }, b->parent);
             b->task = b->background;
         }
         BackgroundTaskBase *t = b->task;
+        t->setObjectName(QStringLiteral("fzbg%1").arg(b->serial)); // named in its warnings
         QObject::connect(t, &BackgroundTaskBase::runningChanged, t,
                          [b](bool on) { bgRunningChanged(b, on); });
         QObject::connect(t, &BackgroundTaskBase::finished, t,
                          [b] { bgOutcome(b, BgOutcome::Finished, {}); });
-        QObject::connect(t, &BackgroundTaskBase::failed, t,
-                         [b](const QString &message) { bgOutcome(b, BgOutcome::Failed, message); });
+        b->failedConnection =
+            QObject::connect(t, &BackgroundTaskBase::failed, t, [b](const QString &message) {
+                bgOutcome(b, BgOutcome::Failed, message);
+            });
         QObject::connect(t, &BackgroundTaskBase::canceled, t,
                          [b] { bgOutcome(b, BgOutcome::Canceled, {}); });
         QObject::connect(t, &QObject::destroyed, [b] { bgGone(b); });
@@ -1665,9 +1974,16 @@ void Harness::bgCreate(int index, bool periodic, int kind, int intervalMs, PoolI
 // Until the current run's future finished, or 5 ms passed (enough for the functions' timers).
 void Harness::bgWait(BgInfo *b)
 {
-    if (b->runs.empty())
+    // The model belongs to the task's thread, whose slots may start runs at any time.
+    QFuture<void> future;
+    bool any = false;
+    onHome(b, [b, &future, &any] {
+        any = !b->runs.empty();
+        if (any)
+            future = b->runs.back().future;
+    });
+    if (!any)
         return;
-    const QFuture<void> future = b->runs.back().future;
     QElapsedTimer timer;
     timer.start();
     while (!future.isFinished() && timer.elapsed() < 5) {
@@ -1698,7 +2014,7 @@ void Harness::backgroundOp()
         const int kind = onPool && arg % 8 == BgPool ? BgReady : arg % 8;
         trace("B%d:new %s(%s, %d ms)%s%d", index, periodic ? "periodic" : "background",
               bgKindNames[kind], intervalMs, onPool ? "@pool" : " to pool", poolSlot);
-        bgCreate(index, periodic, kind, intervalMs, onPool ? slot(poolSlot) : nullptr,
+        bgCreate(index, periodic, false, kind, intervalMs, onPool ? slot(poolSlot) : nullptr,
                  onPool ? nullptr : slot(poolSlot));
         return;
     }
@@ -1730,6 +2046,71 @@ void Harness::backgroundOp()
     }
 }
 
+//   V index op arg   the new background-task operations, on the task in slot `index` (0/1); op:
+//     0 a BackgroundTask<void>, 1 a PeriodicTask whose function is synchronous (returns void;
+//       it throws if arg % 8 is BgThrow or BgFailing, else it returns), on this thread; 2, 3 the
+//       same on a pool's thread; arg as for B's creations. Replaces (deletes) the slot's task.
+//     4 arg % 2: 0 disconnect, 1 connect again the harness's receiver of failed() (while none
+//       is connected, a failed run must log the warning instead, and nothing else may)
+//     5 the function's next call cancels its run first (then returns its future as usual)
+//     6 a slot of signal arg % 5 (BgSignal) does action (arg / 5) % 4 (BgAction) once, from
+//       within the signal: start(), cancel(), delete or deleteLater() the task
+//     7 deleteLater() the task
+void Harness::reactionOp()
+{
+    const int index = m_in.below(Slots);
+    const int op = m_in.below(8);
+    const int arg = m_in.byte();
+    BgInfo *b = m_bgSlots[index];
+    if (op < 4) {
+        const bool periodic = op % 2;
+        const int intervalMs = (arg / 8) % 4;
+        const int poolSlot = (arg / 32) % 2;
+        const bool onPool = op >= 2;
+        int kind = onPool && arg % 8 == BgPool ? BgReady : arg % 8;
+        if (periodic)
+            kind = kind == BgThrow || kind == BgFailing ? BgThrow : BgReady;
+        trace("V%d:new %s(%s, %d ms)%s%d", index, periodic ? "sync periodic" : "void background",
+              bgKindNames[kind], intervalMs, onPool ? "@pool" : " to pool", poolSlot);
+        bgCreate(index, periodic, true, kind, intervalMs, onPool ? slot(poolSlot) : nullptr,
+                 onPool ? nullptr : slot(poolSlot));
+        return;
+    }
+    switch (op) {
+    case 4: {
+        const bool on = arg % 2;
+        trace("V%d:%s", index, on ? "listen" : "unlisten");
+        if (b)
+            onHome(b, [b, on] { bgListen(b, on); });
+        break;
+    }
+    case 5:
+        trace("V%d:cancelInCall", index);
+        if (b)
+            onHome(b, [b] { b->cancelInCall = true; });
+        break;
+    case 6: {
+        const int signal = arg % SigCount;
+        const int action = (arg / SigCount) % ActCount;
+        trace("V%d:on %s %s", index, bgSignalNames[signal], bgActionNames[action]);
+        if (b) {
+            const int value = m_nextValue++;
+            onHome(b, [b, signal, action, value] { b->reactions[signal] = {action, value}; });
+        }
+        break;
+    }
+    default:
+        trace("V%d:deleteLater", index);
+        if (b) {
+            onHome(b, [b] {
+                if (b->task)
+                    b->task->deleteLater();
+            });
+        }
+        break;
+    }
+}
+
 // At the end of the input: the tasks on this thread are deleted (with their parents) before the
 // pools stop; those on pool threads went with their threads once the pools stopped. Then every
 // run has ended, with its future, and every future the functions returned finishes.
@@ -1754,9 +2135,21 @@ void Harness::bgCheck()
             std::this_thread::sleep_for(1ms); // polling, not synchronising (gone is atomic)
         }
         for (std::size_t i = 0; i < b->runs.size(); ++i) {
-            FUZZ_CHECK(b->runs[i].outcome != BgOutcome::None && b->runs[i].future.isFinished(),
+            const BgRun &r = b->runs[i];
+            FUZZ_CHECK(r.outcome != BgOutcome::None || !r.futureKnown || !hasException(r.future),
+                       "background task %d: run %d failed, but neither failed() nor a warning "
+                       "said so (a receiver connected: %d)",
+                       b->serial, int(i), b->listening);
+            FUZZ_CHECK(r.outcome != BgOutcome::None && r.future.isFinished(),
                        "background task %d: run %d never ended (future finished %d)", b->serial,
-                       int(i), b->runs[i].future.isFinished());
+                       int(i), r.future.isFinished());
+        }
+        // What the function returned after canceling its own run was canceled with it.
+        for (const BgInfo::Inner &inner : b->inners) {
+            FUZZ_CHECK(!inner.orphan || inner.future.isFinished() || inner.future.isCanceled(),
+                       "background task %d: the future its function returned after canceling "
+                       "its run goes on",
+                       b->serial);
         }
         b->hangs.clear(); // their futures end canceled now
     }
@@ -1774,6 +2167,8 @@ void Harness::bgCheck()
             }
         }
     }
+    for (std::atomic<BgInfo *> &task : g_bgTasks)
+        task.store(nullptr);
 }
 
 void Harness::run()
@@ -1781,7 +2176,7 @@ void Harness::run()
     static const char letters[] = "PSXGDatgmfbncorqwkK";
     // Operations added later: reached only through their own byte, so that every other byte
     // keeps mapping to the operation it did (the seeds and saved inputs keep their meaning).
-    static const char laterLetters[] = "RB";
+    static const char laterLetters[] = "RBV";
     constexpr int opCount = sizeof letters - 1;
     for (int ops = 0; ops < MaxOps && !m_in.atEnd(); ++ops) {
         const uint8_t b = m_in.byte();
@@ -1800,6 +2195,10 @@ void Harness::run()
         }
         if (op == 'B') {
             backgroundOp();
+            continue;
+        }
+        if (op == 'V') {
+            reactionOp();
             continue;
         }
         if (op == 'c') {
@@ -2223,11 +2622,17 @@ void Harness::finish()
 }
 
 // A Qt warning is a finding too: "QBasicTimer::stop: Failed" announced a timer left to fire on a
-// deleted object. Debug output is dropped.
-void messageHandler(QtMsgType type, const QMessageLogContext &, const QString &message)
+// deleted object. Debug output is dropped. The one warning expected, a background task's failure
+// that no receiver of failed() heard, is that run's outcome (bgWarning()).
+void messageHandler(QtMsgType type, const QMessageLogContext &context, const QString &message)
 {
     if (type == QtDebugMsg || type == QtInfoMsg)
         return;
+    if (type == QtWarningMsg && context.category
+        && std::strcmp(context.category, "tasktools.background") == 0) {
+        bgWarning(message);
+        return;
+    }
     fail("Qt warning: %s", qPrintable(message));
 }
 
