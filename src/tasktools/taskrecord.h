@@ -6,7 +6,8 @@
 // A submitted task becomes one heap object, a Task<F, R, Async>, holding the callable inline,
 // the outer future's interface and (for asynchronous tasks) the inner future. The engine moves
 // it through its queues by the intrusive links in TaskNode, so a submission costs one
-// allocation beyond the future's own.
+// allocation beyond the future's own, and that one usually comes from a recycled record (see
+// TaskNode::operator new).
 
 #include <tasktools/tasktools_global.h>
 
@@ -18,6 +19,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
@@ -230,6 +232,20 @@ public:
     TaskNode(const TaskNode &) = delete;
     TaskNode &operator=(const TaskNode &) = delete;
     virtual ~TaskNode();
+
+    // Records are recycled (see RecordCache in taskrecord.cpp): they are made on the submitting
+    // thread and freed on the pool thread, which defeats malloc's per-thread caches. Over-aligned
+    // records (a callable capturing an over-aligned object) go to the global operators.
+    static void *operator new(std::size_t size);
+    static void operator delete(void *block, std::size_t size) noexcept;
+    static void *operator new(std::size_t size, std::align_val_t align)
+    {
+        return ::operator new(size, align);
+    }
+    static void operator delete(void *block, std::size_t size, std::align_val_t align) noexcept
+    {
+        ::operator delete(block, size, align);
+    }
 
     // Pool thread only. Invokes the callable. A synchronous task finishes its outer future and
     // returns its outcome; an asynchronous one starts watching its inner future (which posts

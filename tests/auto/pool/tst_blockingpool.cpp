@@ -11,10 +11,12 @@
 
 #include <pthread.h>
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <thread>
 #include <vector>
 
 #include "futures.h"
@@ -70,6 +72,22 @@ QString osThreadName()
     return QString::fromUtf8(buffer);
 }
 
+// A task whose callable carries N bytes, all set from `seed`: it returns their sum, which the
+// caller knows, so a record that shared its memory with another live one would show.
+template<std::size_t N>
+QFuture<int> submitPayload(BlockingThreadedTaskPool &pool, int seed)
+{
+    std::array<unsigned char, N> payload;
+    payload.fill(static_cast<unsigned char>(seed));
+    return pool.createTask(
+        [payload] { return std::accumulate(payload.begin(), payload.end(), 0); });
+}
+
+struct alignas(64) OverAligned
+{
+    unsigned char bytes[64] = {};
+};
+
 } // namespace
 
 class tst_BlockingPool : public QObject
@@ -79,6 +97,8 @@ class tst_BlockingPool : public QObject
 private Q_SLOTS:
     void runReturnsResults();
     void moveOnlyResults();
+    void callablesOfEverySizeFromManyThreads();
+    void overAlignedCaptureIsAligned();
     void sharedInnerFutureCompletesEveryTask();
     void createTaskReturnsFuture();
     void tasksRunOnThePoolThreadNamedAfterThePool();
@@ -161,6 +181,62 @@ void tst_BlockingPool::moveOnlyResults()
     QFuture<std::unique_ptr<int>> failing =
         pool.createTask([]() -> std::unique_ptr<int> { throw CustomError(5); });
     QVERIFY_THROWS_EXCEPTION(CustomError, failing.waitForFinished());
+    pool.stop();
+}
+
+void tst_BlockingPool::callablesOfEverySizeFromManyThreads()
+{
+    // Task records are recycled between the threads that submit and the pool thread that frees
+    // them, by size (taskrecord.cpp). Callables of sizes on both sides of every class boundary,
+    // from four threads into two pools at once: each task must see its own bytes.
+    BlockingThreadedTaskPool first({.name = QStringLiteral("sizes-1")});
+    BlockingThreadedTaskPool second({.name = QStringLiteral("sizes-2"), .size = 3});
+    first.start();
+    second.start();
+    constexpr int Rounds = 400;
+    std::atomic<int> wrong {0};
+    std::vector<std::thread> producers;
+    for (int t = 0; t < 4; ++t) {
+        producers.emplace_back([&, t] {
+            BlockingThreadedTaskPool &pool = t % 2 ? second : first;
+            for (int round = 0; round < Rounds; ++round) {
+                const int seed = (t * Rounds + round) % 251;
+                std::vector<std::pair<QFuture<int>, int>> futures;
+                futures.emplace_back(submitPayload<1>(pool, seed), seed);
+                futures.emplace_back(submitPayload<8>(pool, seed), 8 * seed);
+                futures.emplace_back(submitPayload<40>(pool, seed), 40 * seed);
+                futures.emplace_back(submitPayload<41>(pool, seed), 41 * seed);
+                futures.emplace_back(submitPayload<136>(pool, seed), 136 * seed);
+                futures.emplace_back(submitPayload<200>(pool, seed), 200 * seed);
+                futures.emplace_back(submitPayload<1000>(pool, seed), 1000 * seed);
+                for (auto &[future, expected] : futures) {
+                    if (future.result() != expected)
+                        wrong.fetch_add(1);
+                }
+            }
+        });
+    }
+    for (std::thread &producer : producers)
+        producer.join();
+    QCOMPARE(wrong.load(), 0);
+    first.stop();
+    second.stop();
+    QCOMPARE(first.status()->completed() + second.status()->completed(), 4 * Rounds * 7);
+}
+
+void tst_BlockingPool::overAlignedCaptureIsAligned()
+{
+    // A callable capturing an over-aligned object keeps its alignment inside the record.
+    BlockingThreadedTaskPool pool({.name = QStringLiteral("aligned")});
+    pool.start();
+    for (int i = 0; i < 100; ++i) {
+        OverAligned value;
+        value.bytes[0] = static_cast<unsigned char>(i);
+        const auto [address, first] = pool.run(
+            [value] { return std::pair(reinterpret_cast<quintptr>(&value), int(value.bytes[0])); });
+        QCOMPARE(address % alignof(OverAligned), quintptr(0));
+        QCOMPARE(first, i);
+    }
     pool.stop();
 }
 
