@@ -242,12 +242,14 @@ double throughputConcurrent(qint64 n, int producers)
     return rate;
 }
 
-// `qfuture-ideal`: not a usable design but the bound of every design that gives each task a
-// QFuture: each producer creates its tasks' QFutureInterfaces and publishes each in a slot of
-// its own (no lock, no queue, no wake-up); the consumer busy-polls every producer's next slot in
-// turn, reports each result and finishes the future. What remains is the cost of the futures
-// themselves (Qt's shared state, its mutex, its result store and malloc) and, with several
-// producers, of their waits in QFuture::result().
+// `qfuture-ideal`: not a usable design but meant as the bound of every design that gives each
+// task a QFuture (TaskTools beats it since it recycles its records: this consumer frees each
+// QFutureInterface on its own thread, the cross-thread malloc pattern the records had): each
+// producer creates its tasks' QFutureInterfaces and publishes each in a slot of its own (no lock,
+// no queue, no wake-up); the consumer busy-polls every producer's next slot in turn, reports each
+// result and finishes the future. What remains is the cost of the futures themselves (Qt's shared
+// state, its mutex, its result store and malloc) and, with several producers, of their waits in
+// QFuture::result().
 double throughputIdealFutures(qint64 n, int producers)
 {
     std::vector<std::atomic<QFutureInterface<int> *>> slots(static_cast<std::size_t>(n));
@@ -1118,7 +1120,7 @@ int usage()
                  "       tasktools_bench report FILE...\n"
                  "modes: throughput contention latency timeouts memory status batch all\n"
                  "impls: tasktools, tasktools-<variant>, std, qt-invoke, qtconcurrent, condvar, "
-                 "qfuture-ideal (bound), tasktools-nice-10 (diagnostic, needs root); "
+                 "qfuture-ideal (a reference), tasktools-nice-10 (diagnostic, needs root); "
                  "'tasktools*' selects every TaskTools row\n");
     return 2;
 }
