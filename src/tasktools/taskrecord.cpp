@@ -111,7 +111,9 @@ FreeBlock *takeReturned(int c)
 
 void *TaskNode::operator new(std::size_t size)
 {
-    const int c = Recycle ? sizeClass(size) : -1;
+    if constexpr (!Recycle)
+        return ::operator new(size);
+    const int c = sizeClass(size);
     if (c < 0)
         return ::operator new(size);
     LocalLists &local = t_local;
@@ -133,7 +135,11 @@ void *TaskNode::operator new(std::size_t size)
 
 void TaskNode::operator delete(void *block, std::size_t size) noexcept
 {
-    const int c = Recycle ? sizeClass(size) : -1;
+    if constexpr (!Recycle) {
+        ::operator delete(block);
+        return;
+    }
+    const int c = sizeClass(size);
     if (c < 0) {
         ::operator delete(block);
         return;

@@ -242,9 +242,9 @@ public:
     {
         return ::operator new(size, align);
     }
-    static void operator delete(void *block, std::size_t size, std::align_val_t align) noexcept
+    static void operator delete(void *block, std::size_t, std::align_val_t align) noexcept
     {
-        ::operator delete(block, size, align);
+        ::operator delete(block, align); // not the sized one: Clang before 19 does not declare it
     }
 
     // Pool thread only. Invokes the callable. A synchronous task finishes its outer future and
