@@ -518,6 +518,7 @@ private:
     void blockingRun(PoolInfo *p, int work);
     void racingSubmitAndStop(PoolInfo *p, int mode);
     void backgroundOp();
+    void bgCreateOp(int index, int op, int arg, bool voidForm);
     void bgCreate(int index, bool periodic, bool voidForm, int kind, int intervalMs, PoolInfo *home,
                   PoolInfo *target);
     void reactionOp();
@@ -1993,6 +1994,25 @@ void Harness::bgWait(BgInfo *b)
     }
 }
 
+// The creations of B and V (op 0-3, see there): `voidForm` makes the V kinds (a
+// BackgroundTask<void>, or a PeriodicTask whose function is synchronous).
+void Harness::bgCreateOp(int index, int op, int arg, bool voidForm)
+{
+    const bool periodic = op % 2;
+    const int intervalMs = (arg / 8) % 4;
+    const int poolSlot = (arg / 32) % 2;
+    const bool onPool = op >= 2;
+    int kind = onPool && arg % 8 == BgPool ? BgReady : arg % 8;
+    if (voidForm && periodic)
+        kind = kind == BgThrow || kind == BgFailing ? BgThrow : BgReady;
+    const char *what = voidForm ? (periodic ? "sync periodic" : "void background")
+                                : (periodic ? "periodic" : "background");
+    trace("%c%d:new %s(%s, %d ms)%s%d", voidForm ? 'V' : 'B', index, what, bgKindNames[kind],
+          intervalMs, onPool ? "@pool" : " to pool", poolSlot);
+    bgCreate(index, periodic, voidForm, kind, intervalMs, onPool ? slot(poolSlot) : nullptr,
+             onPool ? nullptr : slot(poolSlot));
+}
+
 //   B index op arg   a background task in slot `index` (0/1); op:
 //     0 a BackgroundTask<int>, 1 a PeriodicTask, on this thread; 2, 3 the same on the thread
 //       of pool slot (arg / 32) % 2 (created by a task, deleted as that pool run's thread ends);
@@ -2007,15 +2027,7 @@ void Harness::backgroundOp()
     const int arg = m_in.byte();
     BgInfo *b = m_bgSlots[index];
     if (op < 4) {
-        const bool periodic = op % 2;
-        const int intervalMs = (arg / 8) % 4;
-        const int poolSlot = (arg / 32) % 2;
-        const bool onPool = op >= 2;
-        const int kind = onPool && arg % 8 == BgPool ? BgReady : arg % 8;
-        trace("B%d:new %s(%s, %d ms)%s%d", index, periodic ? "periodic" : "background",
-              bgKindNames[kind], intervalMs, onPool ? "@pool" : " to pool", poolSlot);
-        bgCreate(index, periodic, false, kind, intervalMs, onPool ? slot(poolSlot) : nullptr,
-                 onPool ? nullptr : slot(poolSlot));
+        bgCreateOp(index, op, arg, false);
         return;
     }
     static const char *const names[] = {"start",        "cancel", "cancelFuture", "delete",
@@ -2063,17 +2075,7 @@ void Harness::reactionOp()
     const int arg = m_in.byte();
     BgInfo *b = m_bgSlots[index];
     if (op < 4) {
-        const bool periodic = op % 2;
-        const int intervalMs = (arg / 8) % 4;
-        const int poolSlot = (arg / 32) % 2;
-        const bool onPool = op >= 2;
-        int kind = onPool && arg % 8 == BgPool ? BgReady : arg % 8;
-        if (periodic)
-            kind = kind == BgThrow || kind == BgFailing ? BgThrow : BgReady;
-        trace("V%d:new %s(%s, %d ms)%s%d", index, periodic ? "sync periodic" : "void background",
-              bgKindNames[kind], intervalMs, onPool ? "@pool" : " to pool", poolSlot);
-        bgCreate(index, periodic, true, kind, intervalMs, onPool ? slot(poolSlot) : nullptr,
-                 onPool ? nullptr : slot(poolSlot));
+        bgCreateOp(index, op, arg, true);
         return;
     }
     switch (op) {
