@@ -18,6 +18,15 @@ qint64 monotonicNowNs() noexcept
         .count();
 }
 
+namespace {
+thread_local const PoolCore *t_runCore = nullptr;
+} // namespace
+
+bool isRunThreadOf(const PoolCore *core) noexcept
+{
+    return t_runCore == core;
+}
+
 QEvent::Type statusUpdateEventType()
 {
     static const QEvent::Type type = QEvent::Type(QEvent::registerEventType());
@@ -248,6 +257,7 @@ void PoolThread::run()
     // Keeps the pool's shared state alive for this run, even if its front-end is destroyed
     // from this thread meanwhile.
     std::shared_ptr<PoolCore> core = m_core;
+    t_runCore = core.get();
 
     std::exception_ptr startError;
     std::exception_ptr exitError;
@@ -277,6 +287,7 @@ void PoolThread::run()
     if (started)
         core->notifyOwner(PoolCore::OwnerEvent::Stopped);
     m_core.reset();
+    t_runCore = nullptr;
     // `core` may be the last reference now (a pool destroyed from its own thread); it goes
     // here, on this thread, and hands this QThread object to deleteLater().
 }

@@ -29,6 +29,10 @@ class PoolCore;
 // steady_clock in nanoseconds: the one clock the engine asks.
 qint64 monotonicNowNs() noexcept;
 
+// Whether the calling thread is the thread of a run of the pool `core` (set for the whole of
+// PoolThread::run()). One thread-local read, no lock (PoolHandle::isPoolThread() takes one).
+bool isRunThreadOf(const PoolCore *core) noexcept;
+
 // A FIFO of task records linked through TaskNode::next.
 struct TaskList
 {
@@ -84,6 +88,9 @@ struct Counters
     // for a batch takes them at once. Written under SubmitQueue::mutex.
     std::atomic<qint64> blockingSubmitted {0};
     std::atomic<qint64> rejected {0}; // PoolFullError, written under SubmitQueue::mutex
+    // Submitting threads that yielded their time slice to a pool that fell behind (see
+    // PoolHandle::yieldIfBehind()). Any thread, rarely: an atomic increment.
+    std::atomic<qint64> yields {0};
     alignas(64) std::atomic<int> running {0};
     std::atomic<qint64> completed {0};
     std::atomic<qint64> failed {0};

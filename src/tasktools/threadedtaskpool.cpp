@@ -62,6 +62,11 @@ int PoolHandle::roomWaitersForTesting(const PoolStatus *status)
     return status->m_core->queue.roomWaiters.load(std::memory_order_relaxed);
 }
 
+qint64 PoolHandle::yieldsForTesting(const PoolStatus *status)
+{
+    return status->m_core->counters.yields.load(std::memory_order_relaxed);
+}
+
 bool PoolHandle::isRunning() const
 {
     return d->counters.active.load(std::memory_order_acquire);
@@ -149,6 +154,27 @@ void PoolHandle::submit(TaskNode *node, SubmitMode mode)
         q.wakePending = true;
         QCoreApplication::postEvent(q.target, new QEvent(Engine::wakeEventType()));
     }
+    const qint64 sequence = c.submitted.load(std::memory_order_relaxed);
+    locker.unlock();
+    // A blocking run() is about to wait for its task anyway.
+    if (Q_UNLIKELY(sequence % YieldEvery == 0) && mode == SubmitMode::Throw)
+        yieldIfBehind();
+}
+
+void PoolHandle::yieldIfBehind()
+{
+    const Counters &c = d->counters;
+    if (c.pending() <= YieldBacklog)
+        return;
+    // Every slot taken: the buffered tasks wait for running ones to finish, not for CPU time.
+    if (const int size = d->options.size;
+        size > 0 && c.running.load(std::memory_order_relaxed) >= size)
+        return;
+    // The pool's own thread (a task submitting to its pool) is the one that is behind.
+    if (isRunThreadOf(d.get()))
+        return;
+    d->counters.yields.fetch_add(1, std::memory_order_relaxed);
+    QThread::yieldCurrentThread();
 }
 
 QFuture<void> PoolHandle::start(std::shared_ptr<PoolThread> *run)

@@ -39,6 +39,18 @@ public:
 
     // Takes the record; on error releases it (its future ends canceled) and throws.
     void submit(TaskNode *node, SubmitMode mode);
+
+    // Backpressure without blocking. Once more than YieldBacklog tasks wait that the pool could
+    // start (it is not at its `size`), a submission from another thread yields that thread's
+    // time slice (QThread::yieldCurrentThread()) after queuing its task, every YieldEvery
+    // submissions. Threads that only submit are otherwise always runnable: with 8 of them on
+    // 2 CPUs the scheduler gave the pool thread ~2/9 of the machine, the backlog grew to ~70 %
+    // of the tasks, and the rest of the run was the pool waking a sleeping producer for nearly
+    // every result (tasktools_bench contention: 0.56x the single-producer rate, 161k context
+    // switches per million tasks). Yielding, the pool keeps up (1.0-1.1x, see the README). A
+    // yield costs a system call and returns at once when nothing else waits for that CPU.
+    static constexpr qint64 YieldBacklog = 1024;
+    static constexpr qint64 YieldEvery = 16;
     // The front-ends' createTask(), run() and createTasks(): make the record, submit it and
     // return its future.
     template<typename F>
@@ -83,6 +95,8 @@ public:
     // For tests: the blocking run() calls now waiting for room (maxPending) in the pool that
     // owns `status`; they hold no place in the buffer, so nothing public shows them.
     static int roomWaitersForTesting(const PoolStatus *status);
+    // For tests: how often submitting threads yielded to the pool that owns `status`.
+    static qint64 yieldsForTesting(const PoolStatus *status);
 
     // The front-end's per-task signals (see PoolCore::taskSignalState). Set once, in the
     // front-end's constructor; `emitter` runs on the pool thread; `disconnectAll` disconnects
@@ -139,6 +153,7 @@ public:
 
 private:
     [[noreturn]] void throwCanceled() const;
+    void yieldIfBehind();
 
     std::shared_ptr<PoolCore> d;
     PoolStatus *m_status;

@@ -176,6 +176,9 @@ auto submitTo(QThreadPool &pool)
 std::atomic<qint64> g_submitNs {0};
 // g_submitNs as a share of that run's time (the `submit_share` of the throughput rows).
 double g_submitShare = 0;
+// How often the producers of the last TaskTools throughput run yielded to the pool thread, which
+// had fallen behind (see PoolHandle::YieldBacklog); -1 for the other implementations.
+qint64 g_yields = -1;
 
 // A producer's share of the throughput scenario: submits the tasks [begin, end) with `submit`,
 // then checks every result.
@@ -217,6 +220,7 @@ double throughputTaskTools(const std::string &impl, qint64 n, int producers)
         pool.run(raisePoolThreadPriority);
     const double rate = tasksPerSecond(n, producers, submitTo(pool));
     pool.stop();
+    g_yields = Detail::PoolHandle::yieldsForTesting(pool.status());
     return rate;
 }
 
@@ -318,13 +322,16 @@ void runThroughputMode(const char *scenario, int producers, const std::vector<st
             continue;
         }
         throughputOf(impl, warmupN(n), producers);
+        g_yields = -1;
         const double rate = throughputOf(impl, n, producers);
         checkNothingRanOnCaller(impl);
-        Row(scenario, impl, n)
-            .value("tasks_per_s", rate)
+        Row row(scenario, impl, n);
+        row.value("tasks_per_s", rate)
             .value("producers", producers)
-            .value("submit_share", g_submitShare)
-            .print();
+            .value("submit_share", g_submitShare);
+        if (g_yields >= 0)
+            row.value("yields", double(g_yields));
+        row.print();
     }
 }
 

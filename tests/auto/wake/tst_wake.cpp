@@ -1,11 +1,15 @@
 // Copyright (C) 2026 The TaskTools authors. SPDX-License-Identifier: MIT
 //
 // The wake protocol: a pool thread that lingers for more submissions before it sleeps (and a
-// blocking run() that polls before it sleeps) must still give its event loop its turn.
+// blocking run() that polls before it sleeps) must still give its event loop its turn; threads
+// that submit faster than the pool runs yield their time slice to it.
 #include <tasktools/tasktools.h>
+
+#include "gates.h"
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QPromise>
+#include <QtCore/QSemaphore>
 #include <QtTest/QtTest>
 
 #include <atomic>
@@ -57,7 +61,57 @@ private Q_SLOTS:
     void trickleDoesNotStarveStatusUpdates();
     void blockingRunReturnsResultsPromptly();
     void fewSubmissionsAreNotHeldForABatch();
+    void submittersYieldToAPoolThatFellBehind();
+    void noYieldWhileEverySlotIsTaken();
+    void noYieldOnThePoolsOwnThread();
 };
+
+namespace {
+
+using Detail::PoolHandle;
+
+// Enough submissions past the backlog for YieldEvery to have come round many times.
+constexpr int FloodSize = int(PoolHandle::YieldBacklog + 64 * PoolHandle::YieldEvery);
+
+qint64 yields(const BlockingThreadedTaskPool &pool)
+{
+    return PoolHandle::yieldsForTesting(pool.status());
+}
+
+// Holds the pool thread in a synchronous task until the test lets it go: nothing submitted
+// meanwhile can start.
+class HeldPoolThread
+{
+public:
+    explicit HeldPoolThread(BlockingThreadedTaskPool &pool)
+    {
+        m_task = pool.createTask([this] {
+            m_started.release();
+            m_release.acquire();
+        });
+        m_started.acquire();
+    }
+    ~HeldPoolThread() { letGo(); }
+    void letGo()
+    {
+        if (!std::exchange(m_letGo, true))
+            m_release.release();
+    }
+
+private:
+    QSemaphore m_started;
+    QSemaphore m_release;
+    bool m_letGo = false;
+    QFuture<void> m_task;
+};
+
+void checkResults(const QList<QFuture<int>> &futures)
+{
+    for (qsizetype i = 0; i < futures.size(); ++i)
+        QCOMPARE(QFuture<int>(futures[i]).result(), int(i));
+}
+
+} // namespace
 
 void tst_Wake::trickleDoesNotStarveTimeouts()
 {
@@ -132,6 +186,70 @@ void tst_Wake::fewSubmissionsAreNotHeldForABatch()
     });
     QTRY_COMPARE_WITH_TIMEOUT(rounds.load(), 1000, 60'000);
     caller.join();
+    pool.stop();
+}
+
+void tst_Wake::submittersYieldToAPoolThatFellBehind()
+{
+    BlockingThreadedTaskPool pool({.name = QStringLiteral("behind")});
+    pool.start();
+    QList<QFuture<int>> futures;
+    {
+        HeldPoolThread held(pool);
+        // Up to the backlog the submitting thread never yields: a producer that the pool keeps
+        // up with pays nothing.
+        for (int i = 0; i < PoolHandle::YieldBacklog; ++i)
+            futures.append(pool.createTask([i] { return i; }));
+        QCOMPARE(yields(pool), 0);
+        // Past it, every YieldEvery-th submission yields (and still returns its future at once).
+        for (int i = int(PoolHandle::YieldBacklog); i < FloodSize; ++i)
+            futures.append(pool.createTask([i] { return i; }));
+        const qint64 past = FloodSize - PoolHandle::YieldBacklog;
+        QVERIFY2(yields(pool) >= past / PoolHandle::YieldEvery - 1
+                     && yields(pool) <= past / PoolHandle::YieldEvery + 1,
+                 qPrintable(QStringLiteral("%1 yields for %2 submissions past the backlog")
+                                .arg(yields(pool))
+                                .arg(past)));
+    }
+    checkResults(futures);
+    pool.stop();
+    QCOMPARE(pool.status()->completed(), FloodSize + 1);
+}
+
+void tst_Wake::noYieldWhileEverySlotIsTaken()
+{
+    // The buffer of a pool at its `size` waits for running tasks to finish, not for CPU time:
+    // yielding would slow the submitter down for nothing.
+    BlockingThreadedTaskPool pool({.name = QStringLiteral("full"), .size = 2});
+    Gates gates;
+    pool.start();
+    QFuture<void> first = pool.createTask(gates.task());
+    QFuture<void> second = pool.createTask(gates.task());
+    QTRY_COMPARE(gates.count(), 2); // both running
+    QList<QFuture<int>> futures;
+    for (int i = 0; i < FloodSize; ++i)
+        futures.append(pool.createTask([i] { return i; }));
+    QCOMPARE(yields(pool), 0);
+    gates.openAll();
+    checkResults(futures);
+    first.waitForFinished();
+    second.waitForFinished();
+    pool.stop();
+}
+
+void tst_Wake::noYieldOnThePoolsOwnThread()
+{
+    // A task flooding its own pool is the pool thread: yielding cannot help it catch up.
+    BlockingThreadedTaskPool pool({.name = QStringLiteral("own-thread")});
+    pool.start();
+    const QList<QFuture<int>> futures = pool.run([&pool] {
+        QList<QFuture<int>> submitted;
+        for (int i = 0; i < FloodSize; ++i)
+            submitted.append(pool.createTask([i] { return i; }));
+        return submitted;
+    });
+    QCOMPARE(yields(pool), 0);
+    checkResults(futures);
     pool.stop();
 }
 
