@@ -205,9 +205,11 @@ public:
     void stop(std::chrono::milliseconds grace);
     bool isRunning() const;
 
-    // Submits a task and returns its future at once. Never blocks. Throws NotRunningError if
-    // the pool is not running, PoolFullError if PoolOptions::maxPending tasks already wait,
-    // std::invalid_argument for an empty std::function.
+    // Submits a task and returns its future at once. Never blocks; when the pool has fallen
+    // behind, an occasional call yields its thread's time slice to it (see
+    // Detail::PoolHandle::YieldBacklog). Throws NotRunningError if the pool is not running,
+    // PoolFullError if PoolOptions::maxPending tasks already wait, std::invalid_argument for an
+    // empty std::function.
     template<typename F>
     [[nodiscard]] QFuture<Detail::TaskResult<F>> createTask(F &&task)
     {
