@@ -29,8 +29,9 @@ class PoolCore;
 // steady_clock in nanoseconds: the one clock the engine asks.
 qint64 monotonicNowNs() noexcept;
 
-// Whether the calling thread is the thread of a run of the pool `core` (set for the whole of
-// PoolThread::run()). One thread-local read, no lock (PoolHandle::isPoolThread() takes one).
+// Whether the calling thread is the thread of a run of the pool `core`, the current run or an
+// earlier one still draining: PoolThread::run() marks its thread for the whole of the run, which
+// is all the time any task, context or engine code runs there. One thread-local read, no lock.
 bool isRunThreadOf(const PoolCore *core) noexcept;
 
 // A FIFO of task records linked through TaskNode::next.

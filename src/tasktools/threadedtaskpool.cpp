@@ -74,15 +74,7 @@ bool PoolHandle::isRunning() const
 
 bool PoolHandle::isPoolThread() const
 {
-    QThread *current = QThread::currentThread();
-    QMutexLocker locker(&d->lifecycleMutex);
-    if (d->thread.get() == current)
-        return true;
-    for (const auto &thread : d->retired) {
-        if (thread.get() == current)
-            return true;
-    }
-    return false;
+    return isRunThreadOf(d.get());
 }
 
 void PoolHandle::checkBlockingAllowed(const char *call) const
@@ -163,7 +155,7 @@ void PoolHandle::submit(TaskNode *node, SubmitMode mode)
 
 void PoolHandle::yieldIfBehind()
 {
-    const Counters &c = d->counters;
+    Counters &c = d->counters;
     if (c.pending() <= YieldBacklog)
         return;
     // Every slot taken: the buffered tasks wait for running ones to finish, not for CPU time.
@@ -171,9 +163,9 @@ void PoolHandle::yieldIfBehind()
         size > 0 && c.running.load(std::memory_order_relaxed) >= size)
         return;
     // The pool's own thread (a task submitting to its pool) is the one that is behind.
-    if (isRunThreadOf(d.get()))
+    if (isPoolThread())
         return;
-    d->counters.yields.fetch_add(1, std::memory_order_relaxed);
+    c.yields.fetch_add(1, std::memory_order_relaxed);
     QThread::yieldCurrentThread();
 }
 

@@ -91,24 +91,18 @@ public:
         });
         m_started.acquire();
     }
-    ~HeldPoolThread() { letGo(); }
-    void letGo()
-    {
-        if (!std::exchange(m_letGo, true))
-            m_release.release();
-    }
+    ~HeldPoolThread() { m_release.release(); }
 
 private:
     QSemaphore m_started;
     QSemaphore m_release;
-    bool m_letGo = false;
     QFuture<void> m_task;
 };
 
 void checkResults(const QList<QFuture<int>> &futures)
 {
     for (qsizetype i = 0; i < futures.size(); ++i)
-        QCOMPARE(QFuture<int>(futures[i]).result(), int(i));
+        QCOMPARE(futures[i].result(), int(i));
 }
 
 } // namespace
